@@ -1,0 +1,4 @@
+export * from "./calls.js";
+export * from "./errors.js";
+export * from "./format.js";
+export * from "./signing.js";

@@ -1,0 +1,9 @@
+export {
+  type Database,
+  type DatabaseOptions,
+  type DialectName,
+  Dialects,
+  dialectOf,
+  openDatabase,
+} from "./database.js";
+export { migrate, type NumberedMigration } from "./migrations.js";
