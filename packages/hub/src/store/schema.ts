@@ -1,0 +1,91 @@
+import type { Generated } from "kysely";
+
+/**
+ * The hub's tables (DESIGN 3.1). Times are integer milliseconds since the epoch.
+ * Three records per connection: `portal`, `line_connector`, `connector_settings`; beside them the
+ * packet queue towards portals and its dead letters. Later migrations add their own tables and
+ * extend this interface.
+ */
+export interface PortalTable {
+  id: string;
+  name: string;
+  base_url: string;
+  /** The portal's signing secret, encrypted (settings-crypto.ts). */
+  secret_enc: string;
+  /** pending until a signed testConnection succeeded, then active; disabled by an administrator. */
+  state: "pending" | "active" | "disabled";
+  created_ms: number;
+  updated_ms: number;
+}
+
+export interface LineConnectorTable {
+  /** Internal id (random). */
+  id: string;
+  portal_id: string;
+  /** The line id on the portal. */
+  line_id: string;
+  /** Connector type: `telegram`, `botframework.skype`, `livechat`… */
+  connector: string;
+  /** Random unguessable name of this connector in webhook URLs: /webhook?line=<hash>. */
+  hash: string;
+  /** `<account family>:<external account id>`; unique across the hub (single connection). */
+  account_key: string | null;
+  status: "new" | "active" | "needsAttention" | "disabled";
+  status_reason: string | null;
+  // --- queue state towards the portal ---
+  /** Packets waiting; maintained in the same transaction as the packet rows. */
+  waiting: number;
+  /** Failed tries since the last success. */
+  attempts: number;
+  blocked_until: number | null;
+  first_failure_ms: number | null;
+  /** Which hub instance delivers this line now, and until when its lease holds. */
+  lease_owner: string | null;
+  lease_until: number | null;
+  created_ms: number;
+  updated_ms: number;
+}
+
+export interface ConnectorSettingsTable {
+  line_connector_id: string;
+  /** JSON of the settings, AES-256-GCM encrypted with the hub's key (settings-crypto.ts). */
+  settings_enc: string;
+  updated_ms: number;
+}
+
+export interface PacketTable {
+  /** Queue order. */
+  seq: Generated<number>;
+  /** The packet id the portal de-duplicates by. */
+  id: string;
+  line_connector_id: string;
+  type: string;
+  /** The whole packet as JSON (protocol Packet). */
+  body: string;
+  size: number;
+  created_ms: number;
+  /** Set while a batch holding this packet awaits an asynchronous `ack`. */
+  sent_ms: number | null;
+}
+
+export interface DeadLetterTable {
+  seq: Generated<number>;
+  id: string;
+  line_connector_id: string;
+  portal_id: string;
+  line_id: string;
+  connector: string;
+  type: string;
+  body: string;
+  created_ms: number;
+  expired_ms: number;
+  reason: string;
+}
+
+export interface HubDatabase {
+  portal: PortalTable;
+  line_connector: LineConnectorTable;
+  connector_settings: ConnectorSettingsTable;
+  packet: PacketTable;
+  dead_letter: DeadLetterTable;
+}
