@@ -1,4 +1,5 @@
 export * from "./calls.js";
+export * from "./clock.js";
 export * from "./errors.js";
 export * from "./format.js";
 export * from "./signing.js";
