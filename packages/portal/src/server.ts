@@ -1,4 +1,4 @@
-import { type Clock, OpenlinesError, systemClock } from "@openlines/protocol";
+import { type Clock, errorReply, systemClock } from "@openlines/protocol";
 import { openDatabase } from "@openlines/store";
 import Fastify, { type FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
@@ -59,15 +59,8 @@ export async function createPortal(config: PortalConfig, options: CreatePortalOp
 /** One error handler maps typed errors to their status and JSON body; anything else is a 500. */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
-    if (error instanceof OpenlinesError) return reply.status(error.status).send(error.toBody());
-    const e = error as { statusCode?: number; code?: string; message: string };
-    if (e.code === "FST_ERR_CTP_BODY_TOO_LARGE")
-      return reply.status(413).send(new OpenlinesError("BODY_TOO_LARGE").toBody());
-    if (e.code === "FST_ERR_CTP_INVALID_JSON_BODY" || e.code === "FST_ERR_CTP_EMPTY_JSON_BODY")
-      return reply.status(400).send(new OpenlinesError("BODY_NOT_JSON").toBody());
-    if (e.statusCode && e.statusCode < 500)
-      return reply.status(e.statusCode).send(new OpenlinesError("BAD_REQUEST", e.message).toBody());
-    request.log?.error?.({ err: error }, "unhandled error");
-    return reply.status(500).send(new OpenlinesError("INTERNAL").toBody());
+    const r = errorReply(error);
+    if (r.internal) request.log?.error?.({ err: error }, "unhandled error");
+    return reply.status(r.status).send(r.body);
   });
 }

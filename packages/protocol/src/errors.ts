@@ -113,3 +113,23 @@ export class OpenlinesError extends Error {
 export function isOpenlinesError(e: unknown, code?: ErrorCode): e is OpenlinesError {
   return e instanceof OpenlinesError && (code === undefined || e.code === code);
 }
+
+/**
+ * Maps any thrown value to the HTTP answer both services give: typed errors keep their status and
+ * code; the web framework's own body errors (too large, not JSON) get ours; anything else is a
+ * 500 INTERNAL whose details stay in the log, never in the answer.
+ */
+export function errorReply(error: unknown): { status: number; body: ErrorBody; internal: boolean } {
+  if (error instanceof OpenlinesError) return { status: error.status, body: error.toBody(), internal: false };
+  const e = error as { statusCode?: number; code?: string; message?: string };
+  const typed = (code: ErrorCode, message?: string) => {
+    const err = new OpenlinesError(code, message);
+    return { status: err.status, body: err.toBody(), internal: false };
+  };
+  if (e?.code === "FST_ERR_CTP_BODY_TOO_LARGE") return typed("BODY_TOO_LARGE");
+  if (e?.code === "FST_ERR_CTP_INVALID_JSON_BODY" || e?.code === "FST_ERR_CTP_EMPTY_JSON_BODY")
+    return typed("BODY_NOT_JSON");
+  if (e?.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return typed("BAD_REQUEST", "Unsupported content type.");
+  if (e?.statusCode && e.statusCode >= 400 && e.statusCode < 500) return typed("BAD_REQUEST", e.message);
+  return { ...typed("INTERNAL"), internal: true };
+}
