@@ -8,6 +8,7 @@ import {
   type ReadStatusPayload,
   type TypingPayload,
 } from "@openlines/protocol";
+import type { FastifyInstance } from "fastify";
 import type { z } from "zod";
 import type { Clock } from "../clock.js";
 
@@ -42,6 +43,24 @@ export interface ConnectorDefinition<S = any> {
   /** Platform base URLs this connector calls, by name, overridable by the hub setting. */
   baseUrls?: Record<string, string>;
   create(ctx: ConnectorContext<S>): Connector;
+  /**
+   * Extra HTTP routes of a connector that is not (only) webhook-driven: the live-chat widget's
+   * script, socket and uploads; a site form's POST target. Mounted once at hub start.
+   */
+  routes?(app: FastifyInstance, hub: ConnectorRouteContext): void | Promise<void>;
+}
+
+/** What the hub offers a connector's own routes. */
+export interface ConnectorRouteContext {
+  /** The active line connector with this hash, with its connector instance; undefined if none. */
+  lineByHash(hash: string): Promise<{ ctx: ConnectorContext; connector: Connector } | undefined>;
+  /**
+   * Runs events through the incoming pipeline (markup, emoji, file links, chat context) and
+   * queues them durably; resolves once committed. Duplicates by `dedupKey` are queued once.
+   */
+  ingest(lineHash: string, events: InboundEvent[]): Promise<void>;
+  publicUrl: string;
+  clock: Clock;
 }
 
 /** What the hub gives a connector instance: its line, its settings and the hub's services. */
