@@ -61,6 +61,7 @@ export const ErrorCodes = {
   RPC_FAILED: { status: 502, message: "The remote service answered with an error." },
   PLATFORM_ERROR: { status: 502, message: "The channel platform refused the request." },
   INTERNAL: { status: 500, message: "An internal error occurred; it has been logged." },
+  WEBHOOK_UNVERIFIED: { status: 401, message: "The webhook request does not carry the platform's secret." },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;
