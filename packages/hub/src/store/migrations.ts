@@ -1,5 +1,6 @@
 import type { NumberedMigration } from "@openlines/store";
 import { sql } from "kysely";
+import { livechatMigration } from "../connectors/livechat/migration.js";
 
 /**
  * The hub's migrations, numbered and forward-only. Each module that owns tables appends its own
@@ -94,4 +95,5 @@ export const hubMigrations: NumberedMigration[] = [
         .execute();
     },
   },
+  { name: "0005_livechat", up: livechatMigration },
 ];

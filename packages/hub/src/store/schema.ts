@@ -89,3 +89,57 @@ export interface HubDatabase {
   packet: PacketTable;
   dead_letter: DeadLetterTable;
 }
+
+// --- live chat (0005_livechat): connectors/livechat/store.ts ---
+export interface LivechatLineTable {
+  line_connector_id: string;
+  /** HMAC key of this line's visitor tokens (base64url). */
+  token_key: string;
+  created_ms: number;
+}
+
+export interface LivechatVisitorTable {
+  line_connector_id: string;
+  id: string;
+  name: string | null;
+  email: string | null;
+  page_url: string | null;
+  created_ms: number;
+  updated_ms: number;
+}
+
+export interface LivechatMessageTable {
+  /** Global order; a visitor's catch-up asks for `seq > after`. */
+  seq: Generated<number>;
+  /** The message id the widget and the portal (as platform message id) use. */
+  id: string;
+  line_connector_id: string;
+  visitor_id: string;
+  direction: "in" | "out";
+  /** Visitor messages: the widget's own id, so a re-sent frame is stored once. */
+  client_id: string | null;
+  /** Operator messages: the portal's message id, for delivery statuses. */
+  portal_message_id: string | null;
+  /** JSON: `{text, files}`. */
+  body: string;
+  status: "sent" | "delivered" | "read" | "deleted";
+  at: number;
+  updated_ms: number;
+}
+
+export interface LivechatFileTable {
+  id: string;
+  line_connector_id: string;
+  visitor_id: string;
+  name: string;
+  type: string;
+  size: number;
+  created_ms: number;
+}
+
+export interface HubDatabase {
+  livechat_line: LivechatLineTable;
+  livechat_visitor: LivechatVisitorTable;
+  livechat_message: LivechatMessageTable;
+  livechat_file: LivechatFileTable;
+}
