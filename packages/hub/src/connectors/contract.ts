@@ -8,9 +8,12 @@ import {
   type ReadStatusPayload,
   type TypingPayload,
 } from "@openlines/protocol";
+import type { DialectName } from "@openlines/store";
 import type { FastifyInstance } from "fastify";
+import type { Kysely } from "kysely";
 import type { z } from "zod";
 import type { Clock } from "../clock.js";
+import type { HubDatabase } from "../store/schema.js";
 
 /**
  * The one contract every connector implements (DESIGN 3.3). A connector type is one folder under
@@ -61,6 +64,9 @@ export interface ConnectorRouteContext {
   ingest(lineHash: string, events: InboundEvent[]): Promise<void>;
   publicUrl: string;
   clock: Clock;
+  /** The hub's database, for a connector's own tables (live chat conversations). */
+  db: Kysely<HubDatabase>;
+  dialect: DialectName;
 }
 
 /** What the hub gives a connector instance: its line, its settings and the hub's services. */
