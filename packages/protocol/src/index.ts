@@ -2,4 +2,5 @@ export * from "./calls.js";
 export * from "./clock.js";
 export * from "./errors.js";
 export * from "./format.js";
+export * from "./markup.js";
 export * from "./signing.js";
