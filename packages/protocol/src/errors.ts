@@ -62,6 +62,7 @@ export const ErrorCodes = {
   PLATFORM_ERROR: { status: 502, message: "The channel platform refused the request." },
   INTERNAL: { status: 500, message: "An internal error occurred; it has been logged." },
   WEBHOOK_UNVERIFIED: { status: 401, message: "The webhook request does not carry the platform's secret." },
+  FILE_LINK_GONE: { status: 410, message: "This download link was revoked or has expired." },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;
