@@ -1,0 +1,87 @@
+import { randomBytes } from "node:crypto";
+import { hubMigrations } from "@openlines/hub/store/migrations";
+import type { HubDatabase } from "@openlines/hub/store/schema";
+import { SecretBox } from "@openlines/hub/store/settings-crypto";
+import { type DialectName, migrate, openDatabase } from "@openlines/store";
+import { createTestDatabase } from "@openlines/store/testing";
+import type { RunContext, System } from "../support/harness.js";
+import { lineCount, lineId, packetFor, portalId, portalOfLine } from "../support/workload.js";
+
+/**
+ * The openlines queue on a fresh database of `dialect`: portals and line connectors inserted as
+ * rows, `enqueue` of one packet per call (the queue groups concurrent calls into one commit),
+ * the delivery worker batching each line's packets into one signed request to the stub.
+ * Queue options are the defaults unless BENCH_OL_CONCURRENCY / BENCH_OL_BATCH are set.
+ */
+export function openlines(dialect: DialectName): System {
+  return {
+    system: "openlines",
+    store: dialect,
+    start: (ctx) => startOpenlines(dialect, ctx),
+  };
+}
+
+const lineConnectorId = (line: number) => `lc-${line}`;
+
+async function startOpenlines(dialect: DialectName, ctx: RunContext) {
+  const testDb = await createTestDatabase(dialect);
+  const database = openDatabase<HubDatabase>(testDb.url);
+  await migrate(database.db, dialect, hubMigrations, "hub");
+  const box = new SecretBox(randomBytes(32).toString("base64"));
+  const w = ctx.workload;
+  const now = Date.now();
+  const portals = Array.from({ length: w.portals }, (_, p) => ({
+    id: portalId(p),
+    name: `Portal ${p}`,
+    base_url: ctx.portalUrl(p),
+    secret_enc: box.seal(ctx.secret),
+    state: "active" as const,
+    created_ms: now,
+    updated_ms: now,
+  }));
+  await database.db.insertInto("portal").values(portals).execute();
+  const lines = Array.from({ length: lineCount(w) }, (_, line) => ({
+    id: lineConnectorId(line),
+    portal_id: portalId(portalOfLine(w, line)),
+    line_id: lineId(line),
+    connector: "telegram",
+    hash: randomBytes(16).toString("hex"),
+    account_key: `telegram:bot${line}`,
+    status: "active" as const,
+    status_reason: null,
+    waiting: 0,
+    attempts: 0,
+    blocked_until: null,
+    first_failure_ms: null,
+    lease_owner: null,
+    lease_until: null,
+    created_ms: now,
+    updated_ms: now,
+  }));
+  for (let k = 0; k < lines.length; k += 200) {
+    await database.db
+      .insertInto("line_connector")
+      .values(lines.slice(k, k + 200))
+      .execute();
+  }
+  const concurrency = process.env.BENCH_OL_CONCURRENCY ? Number(process.env.BENCH_OL_CONCURRENCY) : undefined;
+  const batchMaxPackets = process.env.BENCH_OL_BATCH ? Number(process.env.BENCH_OL_BATCH) : undefined;
+  // Loaded on use, so the peers run even where the queue module is absent.
+  const queueModule: string = "@openlines/hub/queue/index";
+  const { createQueue } = await import(queueModule);
+  const queue = createQueue({ database, box, fetch: ctx.http.fetch, concurrency, batchMaxPackets });
+  await queue.start();
+  return {
+    settings:
+      `enqueue one packet per call; queue defaults` +
+      (concurrency ? `, concurrency ${concurrency}` : "") +
+      (batchMaxPackets ? `, batch ${batchMaxPackets}` : ""),
+    enqueue: (i: number) =>
+      queue.enqueue([{ lineConnectorId: lineConnectorId(i % lineCount(w)), packet: packetFor(w, i) }]),
+    stop: async () => {
+      await queue.stop();
+      await database.close();
+      await testDb.drop();
+    },
+  };
+}
