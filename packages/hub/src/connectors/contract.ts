@@ -45,12 +45,19 @@ export interface ConnectorDefinition<S = any> {
   emoticons?: Record<string, string>;
   /** Platform base URLs this connector calls, by name, overridable by the hub setting. */
   baseUrls?: Record<string, string>;
+  /** Outgoing rate limits (token buckets) per line and per platform; hub defaults otherwise. */
+  rateLimits?: { perLine?: RateLimit; perPlatform?: RateLimit };
   create(ctx: ConnectorContext<S>): Connector;
   /**
    * Extra HTTP routes of a connector that is not (only) webhook-driven: the live-chat widget's
    * script, socket and uploads; a site form's POST target. Mounted once at hub start.
    */
   routes?(app: FastifyInstance, hub: ConnectorRouteContext): void | Promise<void>;
+}
+
+export interface RateLimit {
+  perSecond: number;
+  burst: number;
 }
 
 /** What the hub offers a connector's own routes. */
@@ -183,6 +190,8 @@ export interface Connector {
   ): Promise<void>;
   /** Streams a file named by a `fileLink` ref (e.g. Telegram getFile, WhatsApp media id). */
   resolveFile?(ref: string): Promise<Response>;
+  /** Message templates held by the platform (WhatsApp); the hub answers CAPABILITY_REFUSED without it. */
+  templates?(): Promise<{ name: string; language: string; body: string; parameters: number }[]>;
   /** Periodic health check: credentials valid, webhook still ours. */
   healthCheck?(): Promise<{ ok: true } | { ok: false; reason: string; revoked?: boolean }>;
 }

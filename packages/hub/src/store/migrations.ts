@@ -96,4 +96,86 @@ export const hubMigrations: NumberedMigration[] = [
     },
   },
   { name: "0005_livechat", up: livechatMigration },
+  {
+    // The connector framework's tables: raw webhooks kept for re-parsing, platform-event
+    // de-duplication, chat context, the outbox towards platforms, sent-message ids, seen RPC ids.
+    name: "0002_hub_framework",
+    up: async (db, dialect) => {
+      const autoId = (c: any) =>
+        dialect === "postgres" ? c.primaryKey().generatedAlwaysAsIdentity() : c.primaryKey().autoIncrement();
+      const bodyType = dialect === "mysql" ? sql`longtext` : sql`text`;
+      await db.schema
+        .createTable("webhook_raw")
+        .addColumn("seq", "bigint", autoId)
+        .addColumn("line_connector_id", "varchar(64)", (c) => c.notNull())
+        .addColumn("received_ms", "bigint", (c) => c.notNull())
+        .addColumn("method", "varchar(8)", (c) => c.notNull())
+        .addColumn("query", "text", (c) => c.notNull())
+        .addColumn("headers", "text", (c) => c.notNull())
+        .addColumn("body", bodyType, (c) => c.notNull())
+        .addColumn("ip", "varchar(64)", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("webhook_raw_received").on("webhook_raw").column("received_ms").execute();
+      await db.schema
+        .createIndex("webhook_raw_line")
+        .on("webhook_raw")
+        .columns(["line_connector_id", "received_ms"])
+        .execute();
+      await db.schema
+        .createTable("platform_event")
+        .addColumn("key", "varchar(64)", (c) => c.primaryKey())
+        .addColumn("created_ms", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("platform_event_created")
+        .on("platform_event")
+        .column("created_ms")
+        .execute();
+      await db.schema
+        .createTable("chat_context")
+        .addColumn("line_connector_id", "varchar(64)", (c) => c.notNull())
+        .addColumn("chat_id", "varchar(255)", (c) => c.notNull())
+        .addColumn("connector", "varchar(64)")
+        .addColumn("data", "text")
+        .addColumn("last_inbound_ms", "bigint")
+        .addColumn("updated_ms", "bigint", (c) => c.notNull())
+        .addPrimaryKeyConstraint("chat_context_pk", ["line_connector_id", "chat_id"])
+        .execute();
+      await db.schema
+        .createTable("outbox")
+        .addColumn("seq", "bigint", autoId)
+        .addColumn("id", "varchar(255)", (c) => c.notNull().unique())
+        .addColumn("line_connector_id", "varchar(64)", (c) => c.notNull())
+        .addColumn("kind", "varchar(16)", (c) => c.notNull())
+        .addColumn("chat_id", "varchar(255)", (c) => c.notNull())
+        .addColumn("message_id", "varchar(255)")
+        .addColumn("body", bodyType, (c) => c.notNull())
+        .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("next_ms", "bigint", (c) => c.notNull())
+        .addColumn("last_error", "text")
+        .addColumn("created_ms", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("outbox_next").on("outbox").column("next_ms").execute();
+      await db.schema
+        .createIndex("outbox_chat")
+        .on("outbox")
+        .columns(["line_connector_id", "chat_id", "seq"])
+        .execute();
+      await db.schema
+        .createTable("sent_message")
+        .addColumn("line_connector_id", "varchar(64)", (c) => c.notNull())
+        .addColumn("message_id", "varchar(255)", (c) => c.notNull())
+        .addColumn("chat_id", "varchar(255)", (c) => c.notNull())
+        .addColumn("platform_message_id", "varchar(255)", (c) => c.notNull())
+        .addColumn("created_ms", "bigint", (c) => c.notNull())
+        .addPrimaryKeyConstraint("sent_message_pk", ["line_connector_id", "message_id"])
+        .execute();
+      await db.schema
+        .createTable("seen_request")
+        .addColumn("id", "varchar(255)", (c) => c.primaryKey())
+        .addColumn("expires_ms", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("seen_request_expires").on("seen_request").column("expires_ms").execute();
+    },
+  },
 ];

@@ -88,6 +88,12 @@ export interface HubDatabase {
   connector_settings: ConnectorSettingsTable;
   packet: PacketTable;
   dead_letter: DeadLetterTable;
+  webhook_raw: WebhookRawTable;
+  platform_event: PlatformEventTable;
+  chat_context: ChatContextTable;
+  outbox: OutboxTable;
+  sent_message: SentMessageTable;
+  seen_request: SeenRequestTable;
 }
 
 // --- live chat (0005_livechat): connectors/livechat/store.ts ---
@@ -142,4 +148,70 @@ export interface HubDatabase {
   livechat_visitor: LivechatVisitorTable;
   livechat_message: LivechatMessageTable;
   livechat_file: LivechatFileTable;
+}
+
+// --- 0002_hub_framework: connector framework ---
+
+/** The raw body of every accepted webhook, kept for `reparse` for a configurable time. */
+export interface WebhookRawTable {
+  seq: Generated<number>;
+  line_connector_id: string;
+  received_ms: number;
+  method: string;
+  /** JSON of the query string. */
+  query: string;
+  /** JSON of the request headers. */
+  headers: string;
+  /** The body, base64. */
+  body: string;
+  ip: string;
+}
+
+/** Platform events already queued: sha256 of (line connector id, event type, dedup key). */
+export interface PlatformEventTable {
+  key: string;
+  created_ms: number;
+}
+
+/** What a connector remembers about an external chat, and when its customer last wrote. */
+export interface ChatContextTable {
+  line_connector_id: string;
+  chat_id: string;
+  /** Virtual channel type of the chat, when the connector has virtual channels. */
+  connector: string | null;
+  data: string | null;
+  last_inbound_ms: number | null;
+  updated_ms: number;
+}
+
+/** Outgoing operations waiting for a platform: send, update, delete, typing, markRead. */
+export interface OutboxTable {
+  seq: Generated<number>;
+  /** Idempotency key: `<line connector id>:<kind>:<portal message id>`. */
+  id: string;
+  line_connector_id: string;
+  kind: "send" | "update" | "delete" | "typing" | "markRead";
+  chat_id: string;
+  message_id: string | null;
+  body: string;
+  attempts: number;
+  /** Due time; also the claim: a worker moves it forward while it works on the row. */
+  next_ms: number;
+  last_error: string | null;
+  created_ms: number;
+}
+
+/** The platform id of each message the portal sent, for later edit and delete. */
+export interface SentMessageTable {
+  line_connector_id: string;
+  message_id: string;
+  chat_id: string;
+  platform_message_id: string;
+  created_ms: number;
+}
+
+/** Signed request ids taken inside the replay window (`<portal>:<webhook-id>`). */
+export interface SeenRequestTable {
+  id: string;
+  expires_ms: number;
 }
