@@ -1,6 +1,8 @@
 import { type Capabilities, OpenlinesError } from "@openlines/protocol";
 import { z } from "zod";
 import type { ConnectorDefinition } from "./contract.js";
+import { form } from "./form/index.js";
+import { livechat } from "./livechat/index.js";
 
 /**
  * The connectors installed on this hub. Adding a connector = one folder under `connectors/<type>/`
@@ -8,6 +10,8 @@ import type { ConnectorDefinition } from "./contract.js";
  */
 export const builtinConnectors: ConnectorDefinition[] = [
   // one line per connector type, e.g. `telegram,` (import { telegram } from "./telegram/index.js")
+  livechat,
+  form,
 ];
 
 /** A connector type resolved to its definition; a virtual type resolves to the real connector. */
