@@ -1,4 +1,5 @@
 export * from "./calls.js";
+export * from "./client.js";
 export * from "./clock.js";
 export * from "./errors.js";
 export * from "./format.js";
