@@ -12,6 +12,8 @@ export interface FakeCall {
   method: string;
   token: string;
   params: Record<string, any>;
+  /** What the fake answered: `result` of an ok answer, or the error. */
+  answer?: unknown;
 }
 export interface FakeFile {
   file_path: string;
@@ -96,13 +98,16 @@ export class FakeBotApi {
     const [, token, method] = m;
     const params = await readParams(req, url);
     if (!this.tokens.has(token)) return this.#reply(res, { error_code: 401, description: "Unauthorized" });
-    this.calls.push({ method, token, params });
+    const call: FakeCall = { method, token, params };
+    this.calls.push(call);
     const at = this.#failures.findIndex((f) => !f.method || f.method === method);
     if (at >= 0) {
       const [{ failure }] = this.#failures.splice(at, 1);
+      call.answer = failure;
       return this.#reply(res, failure);
     }
     const answer = this.#method(method, params);
+    call.answer = "error_code" in answer ? answer : answer.result;
     if ("error_code" in answer) return this.#reply(res, answer);
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify({ ok: true, result: answer.result }));

@@ -1,5 +1,12 @@
 import { OpenlinesError } from "@openlines/protocol";
-import type { Connector, ConnectorContext, ConnectorDefinition } from "../contract.js";
+import type {
+  Connector,
+  ConnectorContext,
+  ConnectorDefinition,
+  OutboundMessage,
+  WebhookRequest,
+  WebhookResult,
+} from "../contract.js";
 import { PlatformError } from "../contract.js";
 import { BotApi } from "./api.js";
 import { TEXT_LIMIT } from "./html.js";
@@ -89,7 +96,7 @@ export class TelegramConnector implements Connector {
     await this.#api.call("deleteWebhook", {});
   }
 
-  async verify(req: { headers: Record<string, string | undefined> }): Promise<void> {
+  async verify(req: WebhookRequest): Promise<void> {
     const given = req.headers[SECRET_HEADER];
     if (!given)
       throw new OpenlinesError(
@@ -103,7 +110,7 @@ export class TelegramConnector implements Connector {
       );
   }
 
-  async parse(req: { json?: unknown; rawBody: Buffer }) {
+  async parse(req: WebhookRequest): Promise<WebhookResult> {
     let body = req.json;
     if (body === undefined) {
       try {
@@ -116,22 +123,22 @@ export class TelegramConnector implements Connector {
     return { events, reply: { status: 200, body: "" } };
   }
 
-  send(message: Parameters<Connector["send"]>[0]) {
+  send(message: OutboundMessage): Promise<{ platformMessageId: string }> {
     return sendOutbound(this.#api, message);
   }
 
-  async update(m: { chat: { id: string }; platformMessageId: string; text: string }): Promise<void> {
+  async update(m: Parameters<NonNullable<Connector["update"]>>[0]): Promise<void> {
     await editOutbound(this.#api, m.chat.id, m.platformMessageId, m.text);
   }
 
-  async delete(m: { chat: { id: string }; platformMessageId: string }): Promise<void> {
+  async delete(m: Parameters<NonNullable<Connector["delete"]>>[0]): Promise<void> {
     await this.#api.call("deleteMessage", {
       chat_id: chatIdOf(m.chat.id),
       message_id: Number(m.platformMessageId),
     });
   }
 
-  async typing(chat: { id: string }): Promise<void> {
+  async typing(chat: Parameters<NonNullable<Connector["typing"]>>[0]): Promise<void> {
     await this.#api.call("sendChatAction", { chat_id: chatIdOf(chat.id), action: "typing" });
   }
 
