@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { ConnectorDefinition } from "./contract.js";
 import { form } from "./form/index.js";
 import { livechat } from "./livechat/index.js";
+import { telegram } from "./telegram/index.js";
 
 /**
  * The connectors installed on this hub. Adding a connector = one folder under `connectors/<type>/`
@@ -12,6 +13,7 @@ export const builtinConnectors: ConnectorDefinition[] = [
   // one line per connector type, e.g. `telegram,` (import { telegram } from "./telegram/index.js")
   livechat,
   form,
+  telegram,
 ];
 
 /** A connector type resolved to its definition; a virtual type resolves to the real connector. */
