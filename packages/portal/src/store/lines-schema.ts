@@ -270,7 +270,7 @@ export const linesMigrations: NumberedMigration[] = [
         .execute();
       await db.schema
         .createTable("session_event")
-        .addColumn("seq", "bigint", autoId)
+        .addColumn("seq", dialect === "sqlite" ? "integer" : "bigint", autoId)
         .addColumn("session_id", id, (c) => c.notNull())
         .addColumn("type", "varchar(32)", (c) => c.notNull())
         .addColumn("operator_id", id)
