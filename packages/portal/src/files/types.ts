@@ -35,6 +35,10 @@ export interface FileService {
   /** An unguessable link a platform can fetch without a session until it expires or is revoked. */
   publicLink(fileId: string, ttlMs?: number): Promise<PublicLink>;
   revoke(linkId: string): Promise<void>;
+  /** Queues pending inbound files for download (the input calls it after commit). */
+  download(fileIds: string[]): void;
+  /** Resolves when no download is queued or running (tests, shutdown). */
+  downloadsIdle(): Promise<void>;
 }
 
 declare module "../context.js" {
