@@ -1,7 +1,8 @@
-import { isOpenlinesError } from "@openlines/protocol";
+import { isOpenlinesError, type ManualClock } from "@openlines/protocol";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { PlatformError } from "../../src/connectors/contract.js";
-import { webhookSecret } from "../../src/connectors/telegram/secret.js";
+import { telegram } from "../../src/connectors/telegram/index.js";
+import { SECRET_CACHE_MS, SECRET_KEY } from "../../src/connectors/telegram/secret.js";
 import { LINE, testContext } from "./context.js";
 import { FakeBotApi, parseTelegramHtml, TOKEN } from "./fake-bot-api.js";
 
@@ -56,16 +57,22 @@ describe("Telegram connector against the fake Bot API", () => {
     });
   });
 
-  it("registers the line's webhook with a per-line secret and the update types it reads, and removes it", async () => {
-    const { connector } = testContext(fake.url);
+  it("registers the line's webhook with a random per-line secret and the update types it reads, and removes it", async () => {
+    const { connector, contexts } = testContext(fake.url);
     await connector.register();
+    const secret = (contexts.get(SECRET_KEY) as { secretToken: string }).secretToken;
     expect(fake.webhook).toEqual({
       url: LINE.webhookUrl,
-      secret_token: webhookSecret(TOKEN, LINE),
+      secret_token: secret,
       allowed_updates: ["message", "edited_message", "my_chat_member"],
     });
-    expect(fake.webhook.secret_token).toMatch(/^[A-Za-z0-9_-]{20,256}$/);
-    expect(webhookSecret(TOKEN, { ...LINE, id: "lc-2" })).not.toBe(fake.webhook.secret_token);
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    await connector.register();
+    expect(fake.webhook.secret_token).toBe(secret);
+    const other = testContext(fake.url);
+    await other.connector.register();
+    expect(fake.webhook.secret_token).not.toBe(secret);
+    await connector.register();
     expect(await connector.healthCheck()).toEqual({ ok: true });
     await connector.unregister();
     expect(fake.webhook.url).toBe("");
@@ -85,8 +92,7 @@ describe("Telegram connector against the fake Bot API", () => {
   });
 
   it("accepts only the secret header it registered, compared whole", async () => {
-    const { connector } = testContext(fake.url);
-    const secret = webhookSecret(TOKEN, LINE);
+    const { connector, ctx, contexts } = testContext(fake.url);
     const req = (h?: string) => ({
       method: "POST" as const,
       query: {},
@@ -94,12 +100,23 @@ describe("Telegram connector against the fake Bot API", () => {
       rawBody: Buffer.from("{}"),
       ip: "127.0.0.1",
     });
-    await expect(connector.verify(req(secret))).resolves.toBeUndefined();
-    for (const bad of [undefined, "", "wrong", secret.slice(0, -1), `${secret}x`]) {
-      const e = await connector.verify(req(bad)).catch((err) => err);
+    const refused = async (h?: string) => {
+      const e = await connector.verify(req(h)).catch((err) => err);
       expect(isOpenlinesError(e, "WEBHOOK_UNVERIFIED")).toBe(true);
       expect(e.status).toBe(401);
-    }
+    };
+    await refused("anything"); // nothing registered yet: nothing is accepted
+    await connector.register();
+    const secret = fake.webhook.secret_token!;
+    await expect(connector.verify(req(secret))).resolves.toBeUndefined();
+    for (const bad of [undefined, "", "wrong", secret.slice(0, -1), `${secret}x`]) await refused(bad);
+    // a new token for the same bot: a new instance, the stored secret still holds
+    const again = telegram.create({ ...ctx, settings: { ...ctx.settings, botToken: `${TOKEN}x` } });
+    await expect(again.verify(req(secret))).resolves.toBeUndefined();
+    // the line lost the bot to another line: its chat context (and the secret) is gone
+    contexts.clear();
+    (ctx.clock as ManualClock).advance(SECRET_CACHE_MS);
+    await refused(secret);
   });
 
   it("sends text as HTML and returns Telegram's message id", async () => {

@@ -34,5 +34,5 @@ export function testContext(apiUrl: string, settings: Partial<TelegramSettings> 
     },
     log: { info() {}, warn() {}, error() {} },
   };
-  return { ctx, links, connector: telegram.create(ctx) as TelegramConnector };
+  return { ctx, links, contexts, connector: telegram.create(ctx) as TelegramConnector };
 }

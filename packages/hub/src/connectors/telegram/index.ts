@@ -11,7 +11,7 @@ import { PlatformError } from "../contract.js";
 import { BotApi } from "./api.js";
 import { TEXT_LIMIT } from "./html.js";
 import { ALLOWED_UPDATES, parseUpdate } from "./parse.js";
-import { sameSecret, webhookSecret } from "./secret.js";
+import { WebhookSecret } from "./secret.js";
 import { chatIdOf, editOutbound, FILE_BY_URL_MAX_BYTES, sendOutbound } from "./send.js";
 import { TelegramSettings } from "./settings.js";
 
@@ -65,29 +65,30 @@ export const telegram: ConnectorDefinition<TelegramSettings> = {
 export class TelegramConnector implements Connector {
   readonly #ctx: ConnectorContext<TelegramSettings>;
   readonly #api: BotApi;
+  readonly #secret: WebhookSecret;
+  #botId?: string;
 
   constructor(ctx: ConnectorContext<TelegramSettings>) {
     this.#ctx = ctx;
     this.#api = new BotApi({ baseUrl: ctx.baseUrl("api"), token: ctx.settings.botToken, fetch: ctx.fetch });
-  }
-
-  get #secret(): string {
-    return webhookSecret(this.#ctx.settings.botToken, this.#ctx.line);
+    this.#secret = new WebhookSecret(ctx.chatContext, ctx.clock);
   }
 
   async testConnect() {
     const me = await this.#api.call<{ id: number; first_name: string; username?: string }>("getMe");
+    this.#botId = String(me.id);
     return { account: { id: String(me.id), name: me.username ? `@${me.username}` : me.first_name } };
   }
 
+  /** The bot's id from getMe (asked once per instance: settings do not change under it). */
   async accountId(): Promise<string> {
-    return (await this.testConnect()).account.id;
+    return this.#botId ?? (await this.testConnect()).account.id;
   }
 
   async register(): Promise<void> {
     await this.#api.call("setWebhook", {
       url: this.#ctx.line.webhookUrl,
-      secret_token: this.#secret,
+      secret_token: await this.#secret.ensure(),
       allowed_updates: ALLOWED_UPDATES,
     });
   }
@@ -103,7 +104,7 @@ export class TelegramConnector implements Connector {
         "WEBHOOK_UNVERIFIED",
         "The X-Telegram-Bot-Api-Secret-Token header is missing.",
       );
-    if (!sameSecret(given, this.#secret))
+    if (!(await this.#secret.matches(given)))
       throw new OpenlinesError(
         "WEBHOOK_UNVERIFIED",
         "The X-Telegram-Bot-Api-Secret-Token header does not match this line's webhook secret.",
