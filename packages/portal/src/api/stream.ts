@@ -105,18 +105,14 @@ export async function registerStream(app: FastifyInstance, ctx: PortalContext, s
       const after = request.query.after === undefined ? undefined : Number(request.query.after);
       const count = streams.attach(op.id, socket, Number.isFinite(after) ? after : undefined);
       if (count === 1 && op.presence === "offline")
-        router()
-          .setPresence(op.id, "online")
-          .catch((err) => ctx.log.error({ err }, "presence not set"));
+        router().background("presence", () => router().setPresence(op.id, "online"));
       socket.on("message", (raw) => {
         // The only client message: a ping to keep proxies from closing an idle stream.
         if (raw.toString() === "ping") socket.send(JSON.stringify({ type: "pong" }));
       });
       socket.on("close", () => {
         if (streams.detach(op.id, socket) === 0)
-          router()
-            .setPresence(op.id, "offline")
-            .catch((err) => ctx.log.error({ err }, "presence not set"));
+          router().background("presence", () => router().setPresence(op.id, "offline"));
       });
     },
   );

@@ -49,6 +49,10 @@ export class SessionRouter {
   // ---- background bookkeeping -------------------------------------------------------------
 
   /** Runs work started by a timer or an event, logging its failure; tests await `settled()`. */
+  background(what: string, fn: () => Promise<unknown>): void {
+    this.#background(what, fn);
+  }
+
   #background(what: string, fn: () => Promise<unknown>): void {
     const p = fn().catch((err) => this.#ctx.log.error({ err, what }, "session router task failed"));
     this.#tasks.add(p);
