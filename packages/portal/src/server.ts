@@ -2,23 +2,29 @@ import { type Clock, errorReply, systemClock } from "@openlines/protocol";
 import { openDatabase } from "@openlines/store";
 import Fastify, { type FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
+import { apiModule } from "./api/module.js";
+import { authModule } from "./auth/module.js";
 import { contactsModule } from "./contacts/module.js";
 import type { PortalConfig, PortalContext, PortalServices } from "./context.js";
 import { EventBus } from "./events/bus.js";
 import { filesModule } from "./files/module.js";
 import { hubModule } from "./hub/client.js";
 import { inputModule } from "./input/module.js";
+import { linesModule } from "./lines/module.js";
 import { messagesModule } from "./messages/module.js";
 import type { PortalModule } from "./module.js";
 import { migratePortal, type PortalDatabase } from "./store/index.js";
 
 /** The portal's modules, in registration order. Add a module with one line here. */
 const modules: PortalModule[] = [
+  authModule,
   hubModule(),
   contactsModule(),
   filesModule(),
   messagesModule(),
   inputModule(),
+  linesModule,
+  apiModule,
 ];
 
 export interface Portal {
