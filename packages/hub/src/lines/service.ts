@@ -59,6 +59,7 @@ export function lineService(
   return {
     find,
     needsAttention,
+    instance: (row: LineRow) => instances.get(row),
 
     async saveSettings(portalId: string, args: LineRef & { settings: Record<string, unknown> }) {
       const { definition } = hub.registry.get(args.connector);

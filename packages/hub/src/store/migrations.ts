@@ -104,9 +104,10 @@ export const hubMigrations: NumberedMigration[] = [
       const autoId = (c: any) =>
         dialect === "postgres" ? c.primaryKey().generatedAlwaysAsIdentity() : c.primaryKey().autoIncrement();
       const bodyType = dialect === "mysql" ? sql`longtext` : sql`text`;
+      const seqType = dialect === "sqlite" ? "integer" : "bigint";
       await db.schema
         .createTable("webhook_raw")
-        .addColumn("seq", "bigint", autoId)
+        .addColumn("seq", seqType, autoId)
         .addColumn("line_connector_id", "varchar(64)", (c) => c.notNull())
         .addColumn("received_ms", "bigint", (c) => c.notNull())
         .addColumn("method", "varchar(8)", (c) => c.notNull())
@@ -143,7 +144,7 @@ export const hubMigrations: NumberedMigration[] = [
         .execute();
       await db.schema
         .createTable("outbox")
-        .addColumn("seq", "bigint", autoId)
+        .addColumn("seq", seqType, autoId)
         .addColumn("id", "varchar(255)", (c) => c.notNull().unique())
         .addColumn("line_connector_id", "varchar(64)", (c) => c.notNull())
         .addColumn("kind", "varchar(16)", (c) => c.notNull())

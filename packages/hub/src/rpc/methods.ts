@@ -1,0 +1,135 @@
+import { type CallArgs, type CallName, type CallResult, OpenlinesError } from "@openlines/protocol";
+import type { HubServices } from "../lines/context.js";
+import type { LineService } from "../lines/service.js";
+import type { OutboxStore } from "../outbox/store.js";
+import type { OutboxWorker } from "../outbox/worker.js";
+
+type Args<M extends CallName> = Exclude<CallArgs<M>, undefined> & Record<string, any>;
+type Handler<M extends CallName> = (
+  portalId: string,
+  args: Args<M>,
+) => Promise<CallResult<M>> | CallResult<M>;
+export type RpcHandlers = { [M in CallName]: Handler<M> };
+
+/**
+ * The portal → hub methods (DESIGN 4), one handler per entry of `Calls`. Send, update, delete,
+ * typing and markRead answer once the call is stored in the outbox; the platform is called later
+ * by the outbox worker and the result comes back as a `deliveryStatus` packet.
+ */
+export function rpcHandlers(
+  hub: HubServices,
+  service: LineService,
+  outbox: OutboxStore,
+  worker: OutboxWorker,
+): RpcHandlers {
+  async function activeLine(portalId: string, ref: { line: string; connector: string }) {
+    const row = await service.find(portalId, ref);
+    if (row.status !== "active") throw new OpenlinesError("LINE_INACTIVE");
+    return row;
+  }
+  const stored = () => {
+    void worker.wake();
+  };
+  return {
+    saveSettings: (p, a) => service.saveSettings(p, a),
+    testConnect: (p, a) => service.testConnect(p, a),
+    activate: (p, a) => service.activate(p, a),
+    deactivate: (p, a) => service.deactivate(p, a),
+    status: (p, a) => service.status(p, a),
+    connectors: () => service.connectors(),
+    async sendMessages(p, a) {
+      const row = await activeLine(p, a);
+      await outbox.insert(
+        a.messages.map((m: any) => ({
+          id: `${row.id}:send:${m.id}`,
+          lineConnectorId: row.id,
+          kind: "send" as const,
+          chatId: m.chat.id,
+          messageId: m.id,
+          body: m,
+        })),
+      );
+      stored();
+      return { accepted: a.messages.map((m: any) => m.id) };
+    },
+    async updateMessages(p, a) {
+      const row = await activeLine(p, a);
+      const at = hub.clock.now();
+      await outbox.insert(
+        a.messages.map((m: any) => ({
+          id: `${row.id}:update:${m.id}:${at}`,
+          lineConnectorId: row.id,
+          kind: "update" as const,
+          chatId: m.chat.id,
+          messageId: m.id,
+          body: m,
+        })),
+      );
+      stored();
+      return { accepted: a.messages.map((m: any) => m.id) };
+    },
+    async deleteMessages(p, a) {
+      const row = await activeLine(p, a);
+      await outbox.insert(
+        a.messages.map((m: any) => ({
+          id: `${row.id}:delete:${m.id}`,
+          lineConnectorId: row.id,
+          kind: "delete" as const,
+          chatId: m.chat.id,
+          messageId: m.id,
+          body: m,
+        })),
+      );
+      stored();
+      return { accepted: a.messages.map((m: any) => m.id) };
+    },
+    async typing(p, a) {
+      const row = await activeLine(p, a);
+      const at = hub.clock.now();
+      await outbox.insert([
+        {
+          id: `${row.id}:typing:${a.chat.id}:${at}`,
+          lineConnectorId: row.id,
+          kind: "typing",
+          chatId: a.chat.id,
+          body: a,
+        },
+      ]);
+      stored();
+      return { ok: true as const };
+    },
+    async markRead(p, a) {
+      const row = await activeLine(p, a);
+      const at = hub.clock.now();
+      await outbox.insert([
+        {
+          id: `${row.id}:markRead:${a.chat.id}:${at}`,
+          lineConnectorId: row.id,
+          kind: "markRead",
+          chatId: a.chat.id,
+          body: { chat: a.chat, platformMessageIds: a.platformMessageIds ?? [] },
+        },
+      ]);
+      stored();
+      return { ok: true as const };
+    },
+    async ack(p, a) {
+      const r = await hub.queue.ack(p, a.ids);
+      return { acknowledged: typeof r === "number" ? r : (r as { acknowledged: number }).acknowledged };
+    },
+    async deadLetters(p, a) {
+      return { items: (await hub.queue.deadLetters(p, { lineId: a.line, limit: a.limit })) as any };
+    },
+    async redrive(p, a) {
+      const r = await hub.queue.redrive(p, { lineId: a.line, ids: a.ids });
+      return { requeued: typeof r === "number" ? r : (r as { requeued: number }).requeued };
+    },
+    async templates(p, a) {
+      const row = await service.find(p, a);
+      const { connector } = await service.instance(row);
+      if (!connector.templates)
+        throw new OpenlinesError("CAPABILITY_REFUSED", "This channel has no message templates.");
+      return { templates: await connector.templates() };
+    },
+  };
+}
