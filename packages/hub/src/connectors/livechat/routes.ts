@@ -162,6 +162,7 @@ function visitorSocket(service: LivechatService, socket: WebSocket, req: SocketR
     if (isOpenlinesError(err))
       return reply({ type: "error", code: err.code, message: err.message, clientId });
     service.deps.log.error({ err, line: ctx.line.id }, "live chat: visitor frame failed");
+    if (process.env.OPENLINES_DEBUG_LIVECHAT) console.error(err);
     reply({ type: "error", code: "INTERNAL", message: "Something went wrong; try again.", clientId });
   };
 

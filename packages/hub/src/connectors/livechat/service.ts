@@ -15,7 +15,13 @@ import type { HubFrame, MessageFrame, VisitorFrame } from "./frames.js";
 import { RateLimiter } from "./rate-limit.js";
 import type { LivechatSettings } from "./settings.js";
 import type { SocketRegistry } from "./sockets.js";
-import { type LivechatStore, newId, type StoredMessage, type VisitorProfile } from "./store.js";
+import {
+  type LivechatStore,
+  newId,
+  type StoredFileLink,
+  type StoredMessage,
+  type VisitorProfile,
+} from "./store.js";
 import { issueToken, newVisitorId, verifyToken } from "./tokens.js";
 
 export type LivechatCtx = ConnectorContext<LivechatSettings>;
@@ -25,7 +31,8 @@ export interface LivechatDeps {
   sockets: SocketRegistry;
   uploads: UploadDir;
   clock: Clock;
-  publicUrl: string;
+  /** The hub's public URL (read when needed: a test hub knows it only once listening). */
+  publicUrl(): string;
   /** The hub's incoming pipeline: queues events durably for the line's portal. */
   ingest(lineHash: string, events: InboundEvent[]): Promise<void>;
   log: { warn(o: object, msg?: string): void; error(o: object, msg?: string): void };
@@ -170,12 +177,13 @@ export class LivechatService {
 
     let stored = await store.byClientId(ctx.line.id, visitorId, frame.clientId);
     if (!stored) {
-      const files: FileLink[] = [];
+      const files: StoredFileLink[] = [];
       for (const { id } of frame.files) {
         const f = await store.file(id);
         if (!f || f.lineConnectorId !== ctx.line.id || f.visitorId !== visitorId)
           return refuse("VALIDATION_FAILED", "An attached file is unknown; upload it again.");
         files.push({
+          ref: f.id,
           url: this.visitorFileUrl(ctx, f.id),
           name: f.name,
           type: f.type,
@@ -205,9 +213,9 @@ export class LivechatService {
             id: stored.id,
             date: stored.at,
             text: printMarkup([{ type: "text", text: stored.text }]),
-            files: stored.files.map((f) => ({
+            files: stored.files.map(({ ref, ...f }) => ({
               ...f,
-              url: ctx.fileLink(fileIdOf(f.url), { name: f.name, type: f.type, size: f.size }),
+              url: ref ? ctx.fileLink(ref, { name: f.name, type: f.type, size: f.size }) : f.url,
             })),
           },
         },
@@ -230,7 +238,7 @@ export class LivechatService {
 
   /** The link the visitor's own widget opens a file with (the widget adds its token). */
   visitorFileUrl(ctx: LivechatCtx, fileId: string): string {
-    return `${this.deps.publicUrl}/livechat/file?line=${encodeURIComponent(ctx.line.hash)}&id=${fileId}`;
+    return `${this.deps.publicUrl()}/livechat/file?line=${encodeURIComponent(ctx.line.hash)}&id=${fileId}`;
   }
 
   #frame(_ctx: LivechatCtx, m: StoredMessage): MessageFrame {
@@ -341,8 +349,4 @@ export class LivechatService {
     if (moved.length > 0)
       await this.deps.sockets.push(ctx.line.id, visitorId, { type: "read", ids: moved.map((m) => m.id) });
   }
-}
-
-function fileIdOf(url: string): string {
-  return new URL(url).searchParams.get("id") ?? "";
 }

@@ -4,6 +4,9 @@ import type { Kysely } from "kysely";
 import type { HubDatabase, LivechatMessageTable } from "../../store/schema.js";
 import { newTokenKey } from "./tokens.js";
 
+/** A file of a stored message; `ref` names a visitor's upload on the hub. */
+export type StoredFileLink = FileLink & { ref?: string };
+
 /** A message of a visitor's conversation, as stored and as the widget receives it. */
 export interface StoredMessage {
   seq: number;
@@ -13,7 +16,7 @@ export interface StoredMessage {
   clientId: string | null;
   portalMessageId: string | null;
   text: string;
-  files: FileLink[];
+  files: StoredFileLink[];
   status: LivechatMessageTable["status"];
   at: number;
 }
@@ -36,7 +39,7 @@ export interface StoredFile {
 export const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString("base64url")}`;
 
 function toMessage(r: any): StoredMessage {
-  const body = JSON.parse(r.body) as { text?: string; files?: FileLink[] };
+  const body = JSON.parse(r.body) as { text?: string; files?: StoredFileLink[] };
   return {
     seq: Number(r.seq),
     id: r.id,
@@ -136,7 +139,7 @@ export class LivechatStore {
     clientId?: string;
     portalMessageId?: string;
     text: string;
-    files: FileLink[];
+    files: StoredFileLink[];
     at?: number;
   }): Promise<StoredMessage> {
     const at = m.at ?? this.clock.now();
