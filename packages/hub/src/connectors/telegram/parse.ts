@@ -155,9 +155,8 @@ function filesOf(msg: TelegramMessage, fileLink: FileMaker): FileLink[] {
     out.push({ url: fileLink(f.file_id, file), ...file, kind });
   };
   if (msg.photo) {
-    const largest = msg.photo.reduce((a, b) =>
-      (b.file_size ?? b.width * b.height) >= (a.file_size ?? a.width * a.height) ? b : a,
-    );
+    // Sizes come smallest first; pick by pixels (file_size may be missing or not monotonic).
+    const largest = msg.photo.reduce((a, b) => (b.width * b.height >= a.width * a.height ? b : a));
     add(largest, "image", `photo_${largest.file_unique_id}.jpg`, "image/jpeg");
   }
   if (msg.animation)
