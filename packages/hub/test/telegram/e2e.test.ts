@@ -168,6 +168,27 @@ describeEachDialect("Telegram end to end through the hub", (db) => {
     });
   });
 
+  it("waits as long as a 429 says before sending again", async () => {
+    fake.failNext({
+      error_code: 429,
+      description: "Too Many Requests: retry after 3",
+      parameters: { retry_after: 3 },
+    });
+    const before = fake.callsOf("sendMessage").length;
+    await rpc.sendMessages({ ...line, messages: [{ id: "op-4", chat: { id: "123456789" }, text: "later" }] });
+    await until(() => fake.callsOf("sendMessage").length === before + 1);
+    clock.advance(2000);
+    await new Promise((r) => setTimeout(r, 50)); // room for a wrong early retry to show up
+    expect(fake.callsOf("sendMessage").length).toBe(before + 1);
+    clock.advance(1000);
+    await stub.waitFor(() =>
+      packets().some((p) => p.type === "deliveryStatus" && p.data.messageId === "op-4"),
+    );
+    expect(fake.callsOf("sendMessage").length).toBe(before + 2);
+    const status = packets().find((p) => p.type === "deliveryStatus" && p.data.messageId === "op-4");
+    expect(status?.data).toMatchObject({ status: "sent" });
+  });
+
   it("reports a blocked bot as a failed delivery with the reason, without retrying", async () => {
     fake.failNext({ error_code: 403, description: "Forbidden: bot was blocked by the user" }, "sendMessage");
     const before = fake.callsOf("sendMessage").length;
