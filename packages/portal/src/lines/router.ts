@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { OpenlinesError } from "@openlines/protocol";
 import { sql } from "kysely";
 import type { Presence } from "../auth/accounts.js";
@@ -12,6 +12,16 @@ import type { Line } from "./settings.js";
 import { type LineStore, type SessionView, toSession } from "./store.js";
 
 type Timer = { cancel(): void };
+
+let idCounter = 0;
+/**
+ * Session ids sort by creation: queue order ties (two sessions in the same millisecond) are
+ * broken by id, so it must follow arrival, not chance.
+ */
+function sessionId(now: number): string {
+  idCounter = (idCounter + 1) % 36 ** 4;
+  return `${now.toString(36).padStart(9, "0")}${idCounter.toString(36).padStart(4, "0")}${randomBytes(6).toString("hex")}`;
+}
 const RATING = /^\s*([1-5])\s*[.!]?\s*$/;
 
 /**
@@ -255,7 +265,7 @@ export class SessionRouter {
   async #open(line: Line, chat: ChatView, message: MessageView): Promise<SessionView> {
     const now = this.#now();
     const row: SessionTable = {
-      id: randomUUID(),
+      id: sessionId(now),
       chat_id: chat.id,
       line_id: line.id,
       contact_id: chat.contactId ?? message.contactId ?? null,
