@@ -26,7 +26,7 @@ export class ManualClock implements Clock {
   now(): number {
     return this.#now;
   }
-  setTimer(ms: number, fn: () => void) {
+  setTimer(ms: number, fn: () => void): { cancel(): void } {
     const t = { at: this.#now + Math.max(0, ms), fn };
     this.#timers.add(t);
     return { cancel: () => void this.#timers.delete(t) };
