@@ -49,7 +49,6 @@ export function createLivechat(options: LivechatOptions = {}): ConnectorDefiniti
           options.uploadDir ?? process.env.OPENLINES_LIVECHAT_UPLOAD_DIR ?? "./data/livechat-uploads",
         ),
         clock: hub.clock,
-        publicUrl: () => hub.publicUrl.replace(/\/+$/, ""),
         ingest: (hash, events) => hub.ingest(hash, events),
         log: app.log,
       });

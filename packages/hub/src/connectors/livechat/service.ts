@@ -31,8 +31,6 @@ export interface LivechatDeps {
   sockets: SocketRegistry;
   uploads: UploadDir;
   clock: Clock;
-  /** The hub's public URL (read when needed: a test hub knows it only once listening). */
-  publicUrl(): string;
   /** The hub's incoming pipeline: queues events durably for the line's portal. */
   ingest(lineHash: string, events: InboundEvent[]): Promise<void>;
   log: { warn(o: object, msg?: string): void; error(o: object, msg?: string): void };
@@ -238,7 +236,7 @@ export class LivechatService {
 
   /** The link the visitor's own widget opens a file with (the widget adds its token). */
   visitorFileUrl(ctx: LivechatCtx, fileId: string): string {
-    return `${this.deps.publicUrl()}/livechat/file?line=${encodeURIComponent(ctx.line.hash)}&id=${fileId}`;
+    return `${ctx.publicUrl.replace(/\/+$/, "")}/livechat/file?line=${encodeURIComponent(ctx.line.hash)}&id=${fileId}`;
   }
 
   #frame(_ctx: LivechatCtx, m: StoredMessage): MessageFrame {
