@@ -103,7 +103,7 @@ async function route(
     case "readStatus":
       return takeReadStatus(ctx, trx, p, p.data);
     case "typing":
-      return takeTyping(ctx, p, p.data);
+      return takeTyping(ctx, trx, p, p.data);
     case "deactivate": {
       const row = {
         status: "deactivated" as const,

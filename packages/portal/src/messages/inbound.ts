@@ -314,10 +314,11 @@ export async function takeReadStatus(
 /** Typing stores nothing: it becomes an event when the chat is known. */
 export async function takeTyping(
   ctx: PortalContext,
+  trx: Db,
   env: Envelope,
   data: TypingPayload,
 ): Promise<AfterCommit> {
-  const chat = await findChat(ctx.database.db, env, data.chat.id);
+  const chat = await findChat(trx, env, data.chat.id);
   if (!chat) return [];
   return [() => ctx.bus.emit("chat.typing", { chatId: chat.id, contactId: chat.contact_id })];
 }

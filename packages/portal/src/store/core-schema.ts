@@ -307,7 +307,7 @@ export const coreMigrations: NumberedMigration[] = [
         .execute();
       await db.schema
         .createTable("delivery_ledger")
-        .addColumn("seq", "bigint", autoId)
+        .addColumn("seq", dialect === "sqlite" ? "integer" : "bigint", autoId)
         .addColumn("message_id", "varchar(64)", (c) => c.notNull())
         .addColumn("attempt", "integer", (c) => c.notNull())
         .addColumn("hop", "varchar(32)", (c) => c.notNull())

@@ -1,0 +1,182 @@
+import { generateSecret, ManualClock } from "@openlines/protocol";
+import { describeEachDialect } from "@openlines/store/testing";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { packet, textPacket } from "../support/hub-stub.js";
+import { type CorePortal, count, startCorePortal } from "../support/portal.js";
+
+describeEachDialect("portal input", (d) => {
+  let p: CorePortal;
+  let clock: ManualClock;
+  beforeEach(async () => {
+    clock = new ManualClock(Date.now());
+    p = await startCorePortal(d.url(), { clock });
+  });
+  afterEach(async () => p?.close());
+
+  it("takes a duplicate packet once: one message, one event, both deliveries acknowledge it", async () => {
+    const pk = textPacket({ user: "dup-user", text: "once" });
+    const first = await p.deliver([pk]);
+    const second = await p.deliver([pk]);
+    expect(first).toEqual({ status: 200, body: { taken: [pk.id] } });
+    expect(second).toEqual({ status: 200, body: { taken: [pk.id] } });
+    const rows = await p.ctx.database.db
+      .selectFrom("message")
+      .selectAll()
+      .where("text", "=", "once")
+      .execute();
+    expect(rows).toHaveLength(1);
+    expect(p.events.filter((e) => e.event === "message.received")).toHaveLength(1);
+  });
+
+  it("takes the same packet once when two deliveries race", async () => {
+    const pk = textPacket({ user: "race-user", text: "raced" });
+    const [a, b] = await Promise.all([p.deliver([pk]), p.deliver([pk])]);
+    expect(a.body.taken).toEqual([pk.id]);
+    expect(b.body.taken).toEqual([pk.id]);
+    const rows = await p.ctx.database.db
+      .selectFrom("message")
+      .select("id")
+      .where("text", "=", "raced")
+      .execute();
+    expect(rows).toHaveLength(1);
+  });
+
+  it("answers 401 to a delivery signed with another secret and changes nothing", async () => {
+    const before = await count(p.ctx, "taken_packet");
+    const pk = textPacket({ user: "intruder", text: "forged" });
+    const res = await p.deliver([pk], { secret: generateSecret() });
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe("SIGNATURE_MISMATCH");
+    expect(await count(p.ctx, "taken_packet")).toBe(before);
+    const rows = await p.ctx.database.db
+      .selectFrom("message")
+      .select("id")
+      .where("text", "=", "forged")
+      .execute();
+    expect(rows).toHaveLength(0);
+    expect(p.events).toHaveLength(0);
+  });
+
+  it("refuses a delivery whose timestamp is older than the replay window", async () => {
+    const pk = textPacket({ user: "stale", text: "stale" });
+    const res = await p.deliver([pk], { now: clock.now() - 10 * 60_000 });
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe("SIGNATURE_TIMESTAMP_STALE");
+    expect(
+      await p.ctx.database.db.selectFrom("taken_packet").select("id").where("id", "=", pk.id).execute(),
+    ).toEqual([]);
+  });
+
+  it("refuses an unsigned delivery", async () => {
+    const res = await p.app.inject({
+      method: "POST",
+      url: "/connector/input",
+      headers: { "content-type": "application/json" },
+      payload: JSON.stringify({ version: 1, portal: "portal-1", line: "line-1", packets: [textPacket()] }),
+    });
+    expect(res.statusCode).toBe(401);
+  });
+
+  it("takes a packet that breaks the format as rejected, so the hub stops redelivering it", async () => {
+    const good = textPacket({ user: "good", text: "fine" });
+    const bad = { ...textPacket(), data: { kind: "new", chat: {} } };
+    const res = await p.deliver([bad, good]);
+    expect(res.body.taken).toEqual([bad.id, good.id]);
+    const row = await p.ctx.database.db
+      .selectFrom("taken_packet")
+      .selectAll()
+      .where("id", "=", bad.id)
+      .executeTakeFirst();
+    expect(row?.outcome).toBe("rejected");
+    expect(row?.reason).toMatch(/chat/);
+  });
+
+  it("stores the message with its ledger and publishes message.received after commit", async () => {
+    const pk = textPacket({ user: "ledger-user", text: "hi there" });
+    await p.deliver([pk]);
+    const ev = p.events.find((e) => e.event === "message.received")!;
+    expect(ev.payload.message.text).toBe("hi there");
+    expect(ev.payload.message.direction).toBe("in");
+    expect(ev.payload.isNewChat).toBe(true);
+    expect(ev.payload.chat.externalChatId).toBe("chat-ledger-user");
+    expect(ev.payload.contact.name).toBe("Ann");
+    const hops = (await p.ctx.services.messages.ledger(ev.payload.message.id)).map((h) => h.hop);
+    expect(hops).toEqual(["received_by_hub", "delivered_to_portal", "stored"]);
+    await p.deliver([textPacket({ user: "ledger-user", text: "again" })]);
+    const second = p.events.filter((e) => e.event === "message.received")[1];
+    expect(second.payload.isNewChat).toBe(false);
+    expect(second.payload.chat.id).toBe(ev.payload.chat.id);
+  });
+
+  it("applies edits and deletes of a customer's message", async () => {
+    const pk = textPacket({ user: "editor", text: "tpyo", messageId: "pm-edit-1" });
+    await p.deliver([pk]);
+    const edit = packet("messages", {
+      kind: "edited",
+      chat: { id: "chat-editor", type: "private" },
+      user: { id: "editor", name: "Ann" },
+      message: { id: "pm-edit-1", date: clock.now(), text: "typo", files: [] },
+    });
+    await p.deliver([edit]);
+    const updated = p.events.find((e) => e.event === "message.updated")!;
+    expect(updated.payload.message.text).toBe("typo");
+    expect(updated.payload.message.editedAt).not.toBeNull();
+    const del = packet("messages", {
+      kind: "deleted",
+      chat: { id: "chat-editor", type: "private" },
+      user: { id: "editor", name: "Ann" },
+      message: { id: "pm-edit-1", date: clock.now(), text: "", files: [] },
+    });
+    await p.deliver([del]);
+    const m = await p.ctx.services.messages.get(updated.payload.message.id);
+    expect(m?.deletedAt).not.toBeNull();
+  });
+
+  it("turns typing, closedByUser, welcome, deactivate and testConnection into events", async () => {
+    await p.deliver([textPacket({ user: "evt", text: "hi" })]);
+    const chatId = p.events.find((e) => e.event === "message.received")!.payload.chat.id;
+    const user = { id: "evt", name: "Ann" };
+    const res = await p.deliver([
+      packet("typing", { chat: { id: "chat-evt" }, user, at: clock.now() }),
+      packet("messages", {
+        kind: "new",
+        event: "closedByUser",
+        chat: { id: "chat-evt", type: "private" },
+        user,
+        message: { id: "pm-close", date: clock.now(), text: "", files: [] },
+      }),
+      packet("messages", {
+        kind: "new",
+        event: "welcome",
+        chat: { id: "chat-evt-2", type: "private" },
+        user,
+        message: { id: "pm-start", date: clock.now(), text: "", files: [] },
+      }),
+      packet("deactivate", {
+        reason: "connectedElsewhere",
+        message: "Connected to another portal",
+        at: clock.now(),
+      }),
+      packet("testConnection", { nonce: "nonce-123456", at: clock.now() }),
+    ]);
+    expect(res.body.taken).toHaveLength(5);
+    const names = p.events.map((e) => e.event);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "chat.typing",
+        "chat.closedByUser",
+        "chat.welcome",
+        "line.deactivated",
+        "hub.testConnection",
+      ]),
+    );
+    expect(p.events.find((e) => e.event === "chat.typing")!.payload.chatId).toBe(chatId);
+    expect(p.events.find((e) => e.event === "line.deactivated")!.payload).toMatchObject({
+      lineId: "line-1",
+      connector: "telegram",
+      reason: "connectedElsewhere",
+    });
+    const state = await p.ctx.database.db.selectFrom("line_connector_state").selectAll().execute();
+    expect(state).toMatchObject([{ line_id: "line-1", status: "deactivated", reason: "connectedElsewhere" }]);
+  });
+});
