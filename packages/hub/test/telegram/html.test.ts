@@ -1,6 +1,7 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { escapeHtml, markupToHtmlParts } from "../../src/connectors/telegram/html.js";
-import { parseMarkup } from "../../src/connectors/telegram/markup.js";
+import { type MarkupNode, parseMarkup } from "../../src/connectors/telegram/markup.js";
 import { parseTelegramHtml } from "./fake-bot-api.js";
 
 const html = (markup: string, o?: Parameters<typeof markupToHtmlParts>[1]) =>
@@ -76,5 +77,48 @@ describe("exchange markup to Telegram HTML", () => {
   it("drops links Telegram would refuse and nested blockquotes", () => {
     expect(html("[quote]a [quote]b[/quote][/quote]")).toEqual(["<blockquote>a b</blockquote>"]);
     expect(html("[mention=abc]Name[/mention]")).toEqual(["Name"]);
+  });
+});
+
+const leaves = (nodes: MarkupNode[]): string =>
+  nodes.map((n) => ("children" in n ? leaves(n.children) : n.text)).join("");
+
+describe("splitting any markup", () => {
+  const text = fc.string({
+    unit: fc.constantFrom("a", " ", "\n", "<", "&", ">", "😀", "é", "[", "]"),
+    maxLength: 40,
+  });
+  const tree: fc.Arbitrary<MarkupNode[]> = fc.letrec<{ nodes: MarkupNode[]; node: MarkupNode }>((tie) => ({
+    nodes: fc.array(tie("node"), { maxLength: 4 }),
+    node: fc.oneof(
+      { depthSize: "small", withCrossShrink: true },
+      text.map((t) => ({ type: "text" as const, text: t })),
+      text.map((t) => ({ type: "code" as const, text: t })),
+      fc.record({ type: fc.constant("pre" as const), text, lang: fc.constantFrom(undefined, "ts") }),
+      fc.record({
+        type: fc.constantFrom("bold", "italic", "underline", "strike", "spoiler", "quote" as const),
+        children: tie("nodes"),
+      }),
+      fc.record({
+        type: fc.constant("link" as const),
+        url: fc.constant("https://x.example/?a=1&b=2"),
+        children: tie("nodes"),
+      }),
+      fc.record({ type: fc.constant("mention" as const), id: fc.constant("42"), children: tie("nodes") }),
+    ) as fc.Arbitrary<MarkupNode>,
+  })).nodes;
+
+  it("gives parts that are each valid HTML within the limits and together keep every character", () => {
+    fc.assert(
+      fc.property(tree, fc.integer({ min: 4, max: 30 }), (nodes, limit) => {
+        const parts = markupToHtmlParts(nodes, { firstLimit: limit, limit: limit * 2 });
+        const visible = parts.map((p) => parseTelegramHtml(p));
+        for (const [i, v] of visible.entries())
+          expect(v.length).toBeLessThanOrEqual(i === 0 ? limit : limit * 2);
+        // whitespace-only parts are dropped; nothing else is lost or changed
+        expect(visible.join("").replace(/\s/g, "")).toBe(leaves(nodes).replace(/\s/g, ""));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
