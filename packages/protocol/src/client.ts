@@ -123,7 +123,10 @@ export interface RpcClientExtras {
 export type RpcClient<C extends CallTable> = {
   readonly [M in keyof C & string]: (args: z.input<C[M]["args"]>) => Promise<z.output<C[M]["result"]>>;
 } & {
-  /** Calls a method by name, with no local schema: for methods the hub has and the table has not yet. */
+  /**
+   * Calls a method by name: for methods the hub has and the table has not yet (sent and returned
+   * unchecked). A name that is in the table is still validated and wrapped as usual.
+   */
   call(method: string, args?: unknown): Promise<unknown>;
 };
 

@@ -139,6 +139,15 @@ function readVerbatim(s: string, from: number, tag: string): { text: string; end
   return null;
 }
 
+/**
+ * Reads the URL of `[url]…[/url]`. A URL holds no `[`, so the first `[` must start `[/url]`:
+ * stopping there keeps many `[url]` tags without a valid URL linear to parse.
+ */
+function readBareUrl(s: string, from: number): { text: string; end: number } | null {
+  const k = s.indexOf("[", from);
+  return k >= 0 && s.startsWith("[/url]", k) ? { text: s.slice(from, k), end: k + 6 } : null;
+}
+
 /** Parses exchange markup into its tree. Never throws; see the module comment for the rules. */
 export function parseMarkup(input: string): MarkupNode[] {
   const s = typeof input === "string" ? input : String(input ?? "");
@@ -175,8 +184,13 @@ export function parseMarkup(input: string): MarkupNode[] {
       const [, style, lang, url, urlValue, mentionId] = open;
       if (style === "code" || raw.startsWith("[pre") || (url && urlValue === undefined)) {
         const tag = style === "code" ? "code" : url ? "url" : "pre";
-        const body = (noCloseFrom[tag] ?? Infinity) <= i ? null : readVerbatim(s, after, tag);
-        if (!body) noCloseFrom[tag] = Math.min(noCloseFrom[tag] ?? Infinity, i);
+        const body =
+          tag === "url"
+            ? readBareUrl(s, after)
+            : (noCloseFrom[tag] ?? Infinity) <= i
+              ? null
+              : readVerbatim(s, after, tag);
+        if (!body && tag !== "url") noCloseFrom[tag] = Math.min(noCloseFrom[tag] ?? Infinity, i);
         if (body && (tag !== "url" || isSafeUrl(body.text))) {
           flush();
           const node: MarkupNode =

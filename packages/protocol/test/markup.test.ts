@@ -119,6 +119,10 @@ describe("exchange markup: parsing", () => {
   it("parses a long text full of unclosed verbatim tags in linear time", () => {
     const s = "[code][pre][url]".repeat(20_000);
     expect(parseMarkup(s)).toEqual([t(s)]);
+    const urls = `${"[url]".repeat(40_000)}not a url[/url]`;
+    expect(parseMarkup(urls)).toEqual([t(urls)]);
+    const codes = `${"[code]".repeat(40_000)}[/code]`;
+    expect(parseMarkup(codes)).toEqual([{ type: "code", text: "[code]".repeat(39_999) }]);
   });
 });
 
@@ -256,6 +260,10 @@ const fragment = fc.constantFrom(
   "😀",
   "𝒳",
   "é",
+  "<script>",
+  '"',
+  "&",
+  "javascript:",
 );
 const textArb = fc.array(fragment, { maxLength: 8 }).map((a) => a.join(""));
 const urlArb = fc.constantFrom(
@@ -297,6 +305,7 @@ describe("exchange markup: properties", () => {
     fc.assert(
       fc.property(treeArb, (nodes) => {
         expect(parseMarkup(printMarkup(nodes))).toEqual(normalizeMarkup(nodes));
+        expect(toHtml(nodes)).not.toMatch(/<script|href="(?!https?:|mailto:|tel:)/);
       }),
       { numRuns: 2000 },
     );
