@@ -195,6 +195,9 @@ export class EchoPlatform {
   script(path: string, ...answers: Scripted[]) {
     this.#scripts.set(path, [...(this.#scripts.get(path) ?? []), ...answers]);
   }
+  clearScripts() {
+    this.#scripts.clear();
+  }
   callsTo(path: string) {
     return this.calls.filter((c) => c.path === path);
   }
