@@ -82,7 +82,7 @@ export async function runQueue(o: QueueRunOptions): Promise<ResultRow[]> {
         downPortals: o.downPortals,
       };
       o.log(`${sys.system}/${sys.store}: ${messages} messages, ${o.producers} producers…`);
-      const row = await measure(
+      const row = await measureOrReport(
         sys,
         {
           workload,
@@ -98,6 +98,7 @@ export async function runQueue(o: QueueRunOptions): Promise<ResultRow[]> {
         },
         { producers: o.producers, timeoutMs: o.timeoutMs ?? 300_000, log: o.log },
       );
+      if (!row) continue;
       if (o.downPortals > 0) row.outage = true;
       rows.push(row);
       o.log(
@@ -109,6 +110,17 @@ export async function runQueue(o: QueueRunOptions): Promise<ResultRow[]> {
     await stub.close();
   }
   return rows;
+}
+
+/** A system that fails (a dropped connection, a timeout) loses its row, not the whole run. */
+async function measureOrReport(...args: Parameters<typeof measure>): Promise<ResultRow | undefined> {
+  try {
+    return await measure(...args);
+  } catch (e) {
+    args[2].log(`  ✗ ${args[0].system}/${args[0].store} failed: ${(e as Error).message}`);
+    if (process.env.BENCH_STRICT === "1") throw e;
+    return undefined;
+  }
 }
 
 const fromEnv = (systems: System[], downPortals: number, log: (l: string) => void): QueueRunOptions => ({

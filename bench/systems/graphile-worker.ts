@@ -1,5 +1,6 @@
 import { createTestDatabase } from "@openlines/store/testing";
 import { Logger, makeWorkerUtils, run } from "graphile-worker";
+import pg from "pg";
 import type { System } from "../support/harness.js";
 import { packetFor, portalIndex } from "../support/workload.js";
 
@@ -20,12 +21,17 @@ export const graphileWorker: System = {
   store: "postgres",
   async start(ctx) {
     const database = await createTestDatabase("postgres");
-    const utils = await makeWorkerUtils({ connectionString: database.url, logger: quiet });
+    // Own pools, so a dropped connection is reported instead of crashing the benchmark.
+    const pools = [
+      new pg.Pool({ connectionString: database.url, max: 10 }),
+      new pg.Pool({ connectionString: database.url, max: GRAPHILE.maxPoolSize }),
+    ];
+    for (const pool of pools) pool.on("error", (e) => console.error(`graphile-worker pool: ${e.message}`));
+    const utils = await makeWorkerUtils({ pgPool: pools[0], logger: quiet });
     await utils.migrate();
     const runner = await run({
-      connectionString: database.url,
+      pgPool: pools[1],
       concurrency: GRAPHILE.concurrency,
-      maxPoolSize: GRAPHILE.maxPoolSize,
       noHandleSignals: true,
       logger: quiet,
       taskList: {
@@ -46,6 +52,7 @@ export const graphileWorker: System = {
       stop: async () => {
         await runner.stop();
         await utils.release();
+        for (const pool of pools) await pool.end();
         await database.drop();
       },
     };

@@ -5,6 +5,7 @@ import { SecretBox } from "@openlines/hub/store/settings-crypto";
 import { type DialectName, migrate, openDatabase } from "@openlines/store";
 import { createTestDatabase } from "@openlines/store/testing";
 import type { RunContext, System } from "../support/harness.js";
+import { QueryLog } from "../support/query-log.js";
 import { lineCount, lineId, packetFor, portalId, portalOfLine } from "../support/workload.js";
 
 /**
@@ -25,7 +26,9 @@ const lineConnectorId = (line: number) => `lc-${line}`;
 
 async function startOpenlines(dialect: DialectName, ctx: RunContext) {
   const testDb = await createTestDatabase(dialect);
-  const database = openDatabase<HubDatabase>(testDb.url);
+  const opened = openDatabase<HubDatabase>(testDb.url);
+  const queries = process.env.BENCH_QUERY_LOG === "1" ? new QueryLog() : undefined;
+  const database = queries ? queries.wrap(opened) : opened;
   await migrate(database.db, dialect, hubMigrations, "hub");
   const box = new SecretBox(randomBytes(32).toString("base64"));
   const w = ctx.workload;
@@ -80,7 +83,8 @@ async function startOpenlines(dialect: DialectName, ctx: RunContext) {
       queue.enqueue([{ lineConnectorId: lineConnectorId(i % lineCount(w)), packet: packetFor(w, i) }]),
     stop: async () => {
       await queue.stop();
-      await database.close();
+      queries?.print();
+      await opened.close();
       await testDb.drop();
     },
   };
