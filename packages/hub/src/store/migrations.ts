@@ -43,6 +43,7 @@ export const hubMigrations: NumberedMigration[] = [
         .addColumn("first_failure_ms", "bigint")
         .addColumn("lease_owner", "varchar(64)")
         .addColumn("lease_until", "bigint")
+        .addColumn("served_ms", "bigint", (c) => c.notNull().defaultTo(0))
         .addColumn("created_ms", "bigint", (c) => c.notNull())
         .addColumn("updated_ms", "bigint", (c) => c.notNull())
         .addUniqueConstraint("line_connector_portal_line_connector", ["portal_id", "line_id", "connector"])
@@ -93,6 +94,13 @@ export const hubMigrations: NumberedMigration[] = [
         .on("dead_letter")
         .columns(["portal_id", "line_id", "seq"])
         .execute();
+      // One counter row that wakes other hub instances on MySQL/MariaDB (queue/wake.ts).
+      await db.schema
+        .createTable("queue_signal")
+        .addColumn("id", "integer", (c) => c.primaryKey())
+        .addColumn("version", "bigint", (c) => c.notNull())
+        .execute();
+      await db.insertInto("queue_signal").values({ id: 1, version: 0 }).execute();
     },
   },
   { name: "0005_livechat", up: livechatMigration },

@@ -42,6 +42,8 @@ export interface LineConnectorTable {
   /** Which hub instance delivers this line now, and until when its lease holds. */
   lease_owner: string | null;
   lease_until: number | null;
+  /** When a batch of this line was last finished: lines are served oldest-first (fairness). */
+  served_ms: Generated<number>;
   created_ms: number;
   updated_ms: number;
 }
@@ -82,12 +84,19 @@ export interface DeadLetterTable {
   reason: string;
 }
 
+/** A single row (id 1) whose version is bumped to wake other instances where there is no NOTIFY. */
+export interface QueueSignalTable {
+  id: number;
+  version: number;
+}
+
 export interface HubDatabase {
   portal: PortalTable;
   line_connector: LineConnectorTable;
   connector_settings: ConnectorSettingsTable;
   packet: PacketTable;
   dead_letter: DeadLetterTable;
+  queue_signal: QueueSignalTable;
   webhook_raw: WebhookRawTable;
   platform_event: PlatformEventTable;
   chat_context: ChatContextTable;

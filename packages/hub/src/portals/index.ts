@@ -1,0 +1,7 @@
+export {
+  type NewPortal,
+  type Portal,
+  PortalRepository,
+  type PortalState,
+  PortalStates,
+} from "./repository.js";

@@ -1,0 +1,90 @@
+import {
+  type Clock,
+  DeliveryResponse,
+  SIGNATURE_HEADERS,
+  signedHeaders,
+  verifySignature,
+} from "@openlines/protocol";
+
+/** What one delivery request came to. `aborted` is the hub's own doing (stop) and costs no try. */
+export type DeliveryOutcome =
+  | { kind: "taken"; ids: string[] }
+  | { kind: "accepted" }
+  | { kind: "failed"; reason: string; error?: unknown }
+  | { kind: "aborted" };
+
+export interface PostBatchOptions {
+  fetch: typeof fetch;
+  clock: Clock;
+  url: string;
+  secret: string;
+  body: string;
+  timeoutMs: number;
+  /** Aborted by `stop()`. */
+  signal: AbortSignal;
+}
+
+/**
+ * POSTs one signed batch to the portal's input and reads its answer. The request is signed with
+ * the portal's secret (Standard Webhooks). The answer is checked with the same secret only when it
+ * carries signature headers: a portal may leave its answers unsigned (TLS authenticates it), but a
+ * signed answer whose signature does not match is a failed try, like a non-2xx status, a body
+ * that is not a DeliveryResponse, a network error, or no answer within `timeoutMs`.
+ */
+export async function postBatch(o: PostBatchOptions): Promise<DeliveryOutcome> {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = o.clock.setTimer(o.timeoutMs, () => {
+    timedOut = true;
+    controller.abort();
+  });
+  const onStop = () => controller.abort();
+  o.signal.addEventListener("abort", onStop);
+  try {
+    const res = await o.fetch(o.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...signedHeaders(o.secret, o.body, o.clock.now()) },
+      body: o.body,
+      signal: controller.signal,
+    });
+    const text = await res.text();
+    if (!res.ok) return { kind: "failed", reason: `the portal answered HTTP ${res.status}` };
+    if (res.headers.has(SIGNATURE_HEADERS.signature)) {
+      try {
+        await verifySignature({
+          secrets: o.secret,
+          headers: {
+            [SIGNATURE_HEADERS.id]: res.headers.get(SIGNATURE_HEADERS.id) ?? undefined,
+            [SIGNATURE_HEADERS.timestamp]: res.headers.get(SIGNATURE_HEADERS.timestamp) ?? undefined,
+            [SIGNATURE_HEADERS.signature]: res.headers.get(SIGNATURE_HEADERS.signature) ?? undefined,
+          },
+          rawBody: text,
+          now: o.clock.now(),
+        });
+      } catch (error) {
+        return { kind: "failed", reason: "bad signature in the answer", error };
+      }
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      return { kind: "failed", reason: "the answer is not JSON", error };
+    }
+    const parsed = DeliveryResponse.safeParse(json);
+    if (!parsed.success) return { kind: "failed", reason: "the answer is not a DeliveryResponse" };
+    return "taken" in parsed.data ? { kind: "taken", ids: parsed.data.taken } : { kind: "accepted" };
+  } catch (error) {
+    if (o.signal.aborted && !timedOut) return { kind: "aborted" };
+    if (timedOut) return { kind: "failed", reason: `no answer within ${o.timeoutMs} ms`, error };
+    return { kind: "failed", reason: "the portal could not be reached", error };
+  } finally {
+    timer.cancel();
+    o.signal.removeEventListener("abort", onStop);
+  }
+}
+
+/** The request body built from stored packet JSON without parsing it again. */
+export function deliveryBody(portal: string, line: string, packetBodies: string[]): string {
+  return `{"version":1,"portal":${JSON.stringify(portal)},"line":${JSON.stringify(line)},"packets":[${packetBodies.join(",")}]}`;
+}

@@ -1,0 +1,516 @@
+import type { DialectName } from "@openlines/store";
+import { type Kysely, sql, type Transaction } from "kysely";
+import type { HubDatabase } from "../store/schema.js";
+
+/**
+ * The queue's database operations, one function each, the same statements on the three dialects
+ * except where noted. Every write that changes the number of packets of a line updates
+ * `line_connector.waiting` in the same transaction.
+ */
+
+type Db = Kysely<HubDatabase> | Transaction<HubDatabase>;
+
+/** Rows per multi-row statement: far under every dialect's bound-parameter limit. */
+const CHUNK = 500;
+
+export const NOTIFY_CHANNEL = "openlines_queue";
+
+export function chunks<T>(list: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
+function transient(e: unknown): boolean {
+  const err = e as { code?: string; errno?: number };
+  return (
+    err?.code === "40P01" || // pg deadlock
+    err?.code === "40001" || // pg serialization failure
+    err?.errno === 1213 || // mysql deadlock
+    err?.errno === 1205 || // mysql lock wait timeout
+    err?.code === "SQLITE_BUSY"
+  );
+}
+
+/** Runs `fn` in a transaction, again (up to 5 times) when the database chose it as a deadlock victim. */
+export async function inTransaction<T>(
+  db: Kysely<HubDatabase>,
+  fn: (trx: Transaction<HubDatabase>) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction().execute(fn);
+    } catch (e) {
+      if (attempt >= 5 || !transient(e)) throw e;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+}
+
+export interface PacketRow {
+  id: string;
+  line_connector_id: string;
+  type: string;
+  body: string;
+  size: number;
+  created_ms: number;
+}
+
+/** Which of these line connectors exist. */
+export async function existingLines(db: Db, ids: string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const part of chunks(ids)) {
+    const rows = await db.selectFrom("line_connector").select("id").where("id", "in", part).execute();
+    for (const r of rows) found.add(r.id);
+  }
+  return found;
+}
+
+/**
+ * Inserts packets, skipping ids already queued; returns how many were inserted per line.
+ * PostgreSQL and SQLite: `ON CONFLICT DO NOTHING RETURNING`. MySQL has no RETURNING: ids already
+ * queued are filtered first, then `INSERT IGNORE`; if a concurrent writer still won a race, the
+ * lines of that statement are recounted.
+ */
+export async function insertPackets(
+  db: Db,
+  dialect: DialectName,
+  rows: PacketRow[],
+): Promise<Map<string, number>> {
+  const added = new Map<string, number>();
+  const recount = new Set<string>();
+  for (const part of chunks(rows)) {
+    if (dialect === "mysql") {
+      const existing = await db
+        .selectFrom("packet")
+        .select("id")
+        .where(
+          "id",
+          "in",
+          part.map((r) => r.id),
+        )
+        .execute();
+      const skip = new Set(existing.map((r) => r.id));
+      const fresh = part.filter((r) => !skip.has(r.id));
+      if (fresh.length === 0) continue;
+      const res = await db.insertInto("packet").ignore().values(fresh).executeTakeFirst();
+      for (const r of fresh) added.set(r.line_connector_id, (added.get(r.line_connector_id) ?? 0) + 1);
+      if (Number(res.numInsertedOrUpdatedRows ?? 0) !== fresh.length) {
+        for (const r of fresh) recount.add(r.line_connector_id);
+      }
+    } else {
+      const inserted = await db
+        .insertInto("packet")
+        .values(part)
+        .onConflict((oc) => oc.column("id").doNothing())
+        .returning("line_connector_id")
+        .execute();
+      for (const r of inserted) added.set(r.line_connector_id, (added.get(r.line_connector_id) ?? 0) + 1);
+    }
+  }
+  for (const line of recount) {
+    const [row] = await db
+      .selectFrom("packet")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("line_connector_id", "=", line)
+      .execute();
+    const before = await db
+      .selectFrom("line_connector")
+      .select("waiting")
+      .where("id", "=", line)
+      .executeTakeFirst();
+    added.set(line, Number(row?.n ?? 0) - Number(before?.waiting ?? 0));
+  }
+  return added;
+}
+
+/** Adds (or subtracts) to `waiting`, one statement per line, in id order (no deadlocks between groups). */
+export async function addWaiting(db: Db, counts: Map<string, number>, now: number): Promise<void> {
+  for (const line of [...counts.keys()].sort()) {
+    const n = counts.get(line) ?? 0;
+    if (n === 0) continue;
+    await db
+      .updateTable("line_connector")
+      .set({ waiting: sql`waiting + ${n}`, updated_ms: now })
+      .where("id", "=", line)
+      .execute();
+  }
+}
+
+/** Tells other instances that the queue changed: NOTIFY on PostgreSQL, the counter row on MySQL. */
+export async function signalChange(db: Db, dialect: DialectName, instanceId: string): Promise<void> {
+  if (dialect === "postgres") {
+    await sql`select pg_notify(${NOTIFY_CHANNEL}, ${instanceId})`.execute(db);
+  } else if (dialect === "mysql") {
+    await db.updateTable("queue_signal").set({ version: sql`version + 1` }).where("id", "=", 1).execute();
+  }
+  // SQLite: other processes see the commit itself through PRAGMA data_version.
+}
+
+export async function signalVersion(db: Db): Promise<number> {
+  const row = await db.selectFrom("queue_signal").select("version").where("id", "=", 1).executeTakeFirst();
+  return Number(row?.version ?? 0);
+}
+
+/** Lines with packets, not blocked, not leased by another live instance: least recently served first. */
+export async function readyLines(
+  db: Db,
+  now: number,
+  me: string,
+  exclude: string[],
+  limit: number,
+): Promise<string[]> {
+  let q = db
+    .selectFrom("line_connector as l")
+    .innerJoin("portal as p", "p.id", "l.portal_id")
+    .select("l.id")
+    .where("l.waiting", ">", 0)
+    .where((eb) => eb.or([eb("l.blocked_until", "is", null), eb("l.blocked_until", "<=", now)]))
+    .where((eb) =>
+      eb.or([eb("l.lease_until", "is", null), eb("l.lease_until", "<", now), eb("l.lease_owner", "=", me)]),
+    )
+    .where("p.state", "<>", "disabled");
+  if (exclude.length > 0) q = q.where("l.id", "not in", exclude);
+  const rows = await q.orderBy("l.served_ms").orderBy("l.id").limit(limit).execute();
+  return rows.map((r) => r.id);
+}
+
+export interface ClaimedLine {
+  id: string;
+  portal_id: string;
+  line_id: string;
+  connector: string;
+  attempts: number;
+  first_failure_ms: number | null;
+  base_url: string;
+  secret_enc: string;
+}
+
+/**
+ * Takes the lease of these lines with one conditional UPDATE: only a line that is still ready and
+ * whose lease is free, expired, or already ours changes hands. Two instances racing for a line:
+ * the database lets exactly one UPDATE match.
+ */
+export async function claimLines(
+  db: Db,
+  ids: string[],
+  now: number,
+  me: string,
+  leaseMs: number,
+): Promise<ClaimedLine[]> {
+  if (ids.length === 0) return [];
+  await db
+    .updateTable("line_connector")
+    .set({ lease_owner: me, lease_until: now + leaseMs })
+    .where("id", "in", ids)
+    .where("waiting", ">", 0)
+    .where((eb) => eb.or([eb("blocked_until", "is", null), eb("blocked_until", "<=", now)]))
+    .where((eb) =>
+      eb.or([eb("lease_until", "is", null), eb("lease_until", "<", now), eb("lease_owner", "=", me)]),
+    )
+    .execute();
+  const rows = await db
+    .selectFrom("line_connector as l")
+    .innerJoin("portal as p", "p.id", "l.portal_id")
+    .select([
+      "l.id",
+      "l.portal_id",
+      "l.line_id",
+      "l.connector",
+      "l.attempts",
+      "l.first_failure_ms",
+      "p.base_url",
+      "p.secret_enc",
+    ])
+    .where("l.id", "in", ids)
+    .where("l.lease_owner", "=", me)
+    .execute();
+  const order = new Map(ids.map((id, i) => [id, i]));
+  return rows
+    .map((r) => ({
+      ...r,
+      attempts: Number(r.attempts),
+      first_failure_ms: r.first_failure_ms === null ? null : Number(r.first_failure_ms),
+    }))
+    .sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
+}
+
+export interface BatchPacket {
+  seq: number;
+  id: string;
+  body: string;
+  size: number;
+}
+
+/** The oldest packets of a line, in queue order. */
+export async function oldestPackets(db: Db, line: string, limit: number): Promise<BatchPacket[]> {
+  const rows = await db
+    .selectFrom("packet")
+    .select(["seq", "id", "body", "size"])
+    .where("line_connector_id", "=", line)
+    .orderBy("seq")
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ seq: Number(r.seq), id: r.id, body: r.body, size: Number(r.size) }));
+}
+
+/** Deletes these packets of one line; returns how many were still queued. */
+export async function deletePackets(db: Db, line: string, ids: string[], now: number): Promise<number> {
+  let n = 0;
+  for (const part of chunks(ids)) {
+    const res = await db
+      .deleteFrom("packet")
+      .where("line_connector_id", "=", line)
+      .where("id", "in", part)
+      .executeTakeFirst();
+    n += Number(res.numDeletedRows ?? 0);
+  }
+  if (n > 0) await addWaiting(db, new Map([[line, -n]]), now);
+  return n;
+}
+
+/** A successful try: attempts reset, block lifted, lease released, line goes to the back of the round. */
+export async function settleSuccess(db: Db, line: string, me: string, now: number): Promise<void> {
+  await db
+    .updateTable("line_connector")
+    .set({
+      attempts: 0,
+      blocked_until: null,
+      first_failure_ms: null,
+      lease_owner: null,
+      lease_until: null,
+      served_ms: now,
+      updated_ms: now,
+    })
+    .where("id", "=", line)
+    .where("lease_owner", "=", me)
+    .execute();
+}
+
+/** A failed try: the line is blocked until `blockedUntil`, lease released. */
+export async function settleFailure(
+  db: Db,
+  line: string,
+  me: string,
+  now: number,
+  attempts: number,
+  firstFailureMs: number,
+  blockedUntil: number,
+): Promise<void> {
+  await db
+    .updateTable("line_connector")
+    .set({
+      attempts,
+      first_failure_ms: firstFailureMs,
+      blocked_until: blockedUntil,
+      lease_owner: null,
+      lease_until: null,
+      served_ms: now,
+      updated_ms: now,
+    })
+    .where("id", "=", line)
+    .where("lease_owner", "=", me)
+    .execute();
+}
+
+export async function releaseLeases(db: Db, me: string, lines?: string[]): Promise<void> {
+  let q = db
+    .updateTable("line_connector")
+    .set({ lease_owner: null, lease_until: null })
+    .where("lease_owner", "=", me);
+  if (lines) {
+    if (lines.length === 0) return;
+    q = q.where("id", "in", lines);
+  }
+  await q.execute();
+}
+
+export async function renewLeases(db: Db, me: string, lines: string[], until: number): Promise<void> {
+  for (const part of chunks(lines)) {
+    await db
+      .updateTable("line_connector")
+      .set({ lease_until: until })
+      .where("lease_owner", "=", me)
+      .where("id", "in", part)
+      .execute();
+  }
+}
+
+export async function markSent(db: Db, seqs: number[], sentMs: number | null): Promise<void> {
+  for (const part of chunks(seqs)) {
+    await db.updateTable("packet").set({ sent_ms: sentMs }).where("seq", "in", part).execute();
+  }
+}
+
+/** How many of these packets are still queued, per line. */
+export async function stillQueued(db: Db, seqs: number[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const part of chunks(seqs)) {
+    const rows = await db
+      .selectFrom("packet")
+      .select(["line_connector_id", (eb) => eb.fn.countAll<number>().as("n")])
+      .where("seq", "in", part)
+      .groupBy("line_connector_id")
+      .execute();
+    for (const r of rows) out.set(r.line_connector_id, (out.get(r.line_connector_id) ?? 0) + Number(r.n));
+  }
+  return out;
+}
+
+/**
+ * Moves every queued packet of a line to dead letters and lifts its block. The rows are read
+ * first and deleted by `seq`, so a packet committed meanwhile is neither lost nor moved.
+ */
+export async function expireLine(db: Db, line: ClaimedLine, me: string, now: number, reason: string) {
+  const ids: string[] = [];
+  for (;;) {
+    const rows = await db
+      .selectFrom("packet")
+      .select(["seq", "id", "type", "body", "created_ms"])
+      .where("line_connector_id", "=", line.id)
+      .orderBy("seq")
+      .limit(CHUNK)
+      .execute();
+    if (rows.length === 0) break;
+    await db
+      .insertInto("dead_letter")
+      .values(
+        rows.map((r) => ({
+          id: r.id,
+          line_connector_id: line.id,
+          portal_id: line.portal_id,
+          line_id: line.line_id,
+          connector: line.connector,
+          type: r.type,
+          body: r.body,
+          created_ms: Number(r.created_ms),
+          expired_ms: now,
+          reason,
+        })),
+      )
+      .execute();
+    const res = await db
+      .deleteFrom("packet")
+      .where(
+        "seq",
+        "in",
+        rows.map((r) => r.seq),
+      )
+      .executeTakeFirst();
+    const n = Number(res.numDeletedRows ?? 0);
+    if (n > 0) await addWaiting(db, new Map([[line.id, -n]]), now);
+    for (const r of rows) ids.push(r.id);
+  }
+  await settleSuccess(db, line.id, me, now);
+  return ids;
+}
+
+/** The earliest moment something may become ready: a block that ends, another instance's lease that lapses. */
+export async function nextWake(db: Db, now: number, me: string): Promise<number | null> {
+  const blocked = await db
+    .selectFrom("line_connector")
+    .select((eb) => eb.fn.min("blocked_until").as("t"))
+    .where("waiting", ">", 0)
+    .where("blocked_until", ">", now)
+    .executeTakeFirst();
+  const leased = await db
+    .selectFrom("line_connector")
+    .select((eb) => eb.fn.min("lease_until").as("t"))
+    .where("waiting", ">", 0)
+    .where("lease_until", ">=", now)
+    .where("lease_owner", "<>", me)
+    .executeTakeFirst();
+  const times = [blocked?.t, leased?.t === null || leased?.t === undefined ? null : Number(leased.t) + 1]
+    .filter((t) => t !== null && t !== undefined)
+    .map(Number);
+  return times.length ? Math.min(...times) : null;
+}
+
+/** The portal's `ack`: deletes its packets with these ids, per line; returns the count per line. */
+export async function ackPackets(
+  db: Db,
+  portalId: string,
+  ids: string[],
+  now: number,
+): Promise<Map<string, number>> {
+  const byLine = new Map<string, string[]>();
+  for (const part of chunks([...new Set(ids)])) {
+    const rows = await db
+      .selectFrom("packet as k")
+      .innerJoin("line_connector as l", "l.id", "k.line_connector_id")
+      .select(["k.id", "k.line_connector_id"])
+      .where("l.portal_id", "=", portalId)
+      .where("k.id", "in", part)
+      .execute();
+    for (const r of rows) {
+      const list = byLine.get(r.line_connector_id) ?? [];
+      list.push(r.id);
+      byLine.set(r.line_connector_id, list);
+    }
+  }
+  const out = new Map<string, number>();
+  for (const line of [...byLine.keys()].sort()) {
+    const n = await deletePackets(db, line, byLine.get(line) ?? [], now);
+    if (n > 0) out.set(line, n);
+  }
+  return out;
+}
+
+export interface DeadLetterRow {
+  seq: number;
+  id: string;
+  line_connector_id: string;
+  line_id: string;
+  connector: string;
+  type: string;
+  body: string;
+  created_ms: number;
+  expired_ms: number;
+  reason: string;
+}
+
+export async function listDeadLetters(
+  db: Db,
+  portalId: string,
+  o: { lineId?: string; ids?: string[]; limit?: number },
+): Promise<DeadLetterRow[]> {
+  let q = db
+    .selectFrom("dead_letter")
+    .select([
+      "seq",
+      "id",
+      "line_connector_id",
+      "line_id",
+      "connector",
+      "type",
+      "body",
+      "created_ms",
+      "expired_ms",
+      "reason",
+    ])
+    .where("portal_id", "=", portalId);
+  if (o.lineId !== undefined) q = q.where("line_id", "=", o.lineId);
+  if (o.ids !== undefined) q = q.where("id", "in", o.ids.length ? o.ids : [""]);
+  q = q.orderBy("seq");
+  if (o.limit !== undefined) q = q.limit(o.limit);
+  const rows = await q.execute();
+  return rows.map((r) => ({
+    ...r,
+    seq: Number(r.seq),
+    created_ms: Number(r.created_ms),
+    expired_ms: Number(r.expired_ms),
+  }));
+}
+
+export async function deleteDeadLetters(db: Db, seqs: number[]): Promise<void> {
+  for (const part of chunks(seqs)) await db.deleteFrom("dead_letter").where("seq", "in", part).execute();
+}
+
+export async function countDeadLetters(db: Db, line: string): Promise<number> {
+  const row = await db
+    .selectFrom("dead_letter")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("line_connector_id", "=", line)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}

@@ -1,0 +1,232 @@
+import { describeEachDialect } from "@openlines/store/testing";
+import { afterEach, expect, it } from "vitest";
+import { type Fixture, fixture, items, nextEvent, untilEvents } from "./helpers.js";
+
+describeEachDialect("queue delivery", (ctx) => {
+  let f: Fixture;
+  afterEach(async () => {
+    await f?.close();
+  });
+
+  it("delivers a line's packets as one signed batch and deletes what the portal took", async () => {
+    f = await fixture(ctx.url());
+    const lc = await f.line("sales");
+    const q = f.queue();
+    const packets = [f.packet(lc), f.packet(lc), f.packet(lc)];
+    await q.enqueue(items(packets));
+    expect((await q.lineState(lc)).waiting).toBe(3);
+    const delivered = nextEvent(q, "batch:delivered");
+    await q.start();
+    expect(await delivered).toMatchObject({
+      lineConnectorId: lc,
+      portalId: f.portalId,
+      taken: 3,
+      remaining: 0,
+    });
+    expect(f.stub.requests).toHaveLength(1);
+    expect(f.stub.requests[0]?.body).toMatchObject({ version: 1, portal: f.portalId, line: "sales" });
+    expect(f.stub.ids()).toEqual(packets.map((p) => p.id));
+    expect(f.stub.rejected).toBe(0);
+    expect(await q.lineState(lc)).toEqual({
+      waiting: 0,
+      attempts: 0,
+      blockedUntil: null,
+      firstFailureAt: null,
+      deadLetters: 0,
+    });
+    const left = await f.database.db
+      .selectFrom("packet")
+      .select("id")
+      .where("line_connector_id", "=", lc)
+      .execute();
+    expect(left).toEqual([]);
+  });
+
+  it("cuts batches at the packet count limit", async () => {
+    f = await fixture(ctx.url());
+    const lc = await f.line();
+    const q = f.queue({ batchMaxPackets: 3 });
+    await q.enqueue(items(Array.from({ length: 7 }, () => f.packet(lc))));
+    const done = untilEvents(q, ["batch:delivered"], async () => (await q.lineState(lc)).waiting === 0);
+    await q.start();
+    await done;
+    expect(f.stub.requests.map((r) => r.ids.length)).toEqual([3, 3, 1]);
+  });
+
+  it("cuts batches at the byte limit but always sends at least one packet", async () => {
+    f = await fixture(ctx.url());
+    const lc = await f.line();
+    const big = "x".repeat(3000);
+    const q = f.queue({ batchMaxBytes: 7000 });
+    // Each packet is a little over 3000 bytes: two fit under 7000, a third does not.
+    await q.enqueue(
+      items([f.packet(lc, { text: big }), f.packet(lc, { text: big }), f.packet(lc, { text: big })]),
+    );
+    await q.enqueue(items([f.packet(lc, { text: "y".repeat(9000) })]));
+    const done = untilEvents(q, ["batch:delivered"], async () => (await q.lineState(lc)).waiting === 0);
+    await q.start();
+    await done;
+    expect(f.stub.requests.map((r) => r.ids.length)).toEqual([2, 1, 1]);
+  });
+
+  it("keeps the packets the portal did not take and sends them again at once, without a block", async () => {
+    f = await fixture(ctx.url());
+    const lc = await f.line();
+    const packets = Array.from({ length: 5 }, () => f.packet(lc));
+    let first = true;
+    f.stub.answer = (req) => {
+      if (first) {
+        first = false;
+        return { body: { taken: req.ids.slice(0, 2) } };
+      }
+      return { body: { taken: req.ids } };
+    };
+    const q = f.queue();
+    await q.enqueue(items(packets));
+    const partial = nextEvent(q, "batch:delivered");
+    const done = untilEvents(q, ["batch:delivered"], async () => (await q.lineState(lc)).waiting === 0);
+    await q.start();
+    expect(await partial).toMatchObject({ taken: 2, remaining: 3 });
+    await done;
+    expect(f.stub.requests.map((r) => r.ids)).toEqual([
+      packets.map((p) => p.id),
+      packets.slice(2).map((p) => p.id),
+    ]);
+    expect((await q.lineState(lc)).attempts).toBe(0);
+  });
+
+  it("waits for an asynchronous ack after an 'accepted' answer, then sends the next batch", async () => {
+    f = await fixture(ctx.url());
+    const lc = await f.line();
+    const q = f.queue({ batchMaxPackets: 2 });
+    f.stub.answer = () => ({ body: { accepted: true } });
+    const packets = Array.from({ length: 3 }, () => f.packet(lc));
+    await q.enqueue(items(packets));
+    const accepted = nextEvent(q, "batch:accepted");
+    await q.start();
+    const a = await accepted;
+    expect(a.ids).toEqual(packets.slice(0, 2).map((p) => p.id));
+    expect(f.stub.requests).toHaveLength(1);
+    const sent = await f.database.db
+      .selectFrom("packet")
+      .select("sent_ms")
+      .where("line_connector_id", "=", lc)
+      .orderBy("seq")
+      .execute();
+    expect(sent.map((r) => r.sent_ms !== null)).toEqual([true, true, false]);
+
+    const second = nextEvent(q, "batch:accepted");
+    expect(await q.ack(f.portalId, a.ids)).toBe(2);
+    const b = await second;
+    expect(b.ids).toEqual([packets[2]?.id]);
+    expect(await q.ack(f.portalId, b.ids)).toBe(1);
+    await untilEvents(q, ["batch:delivered"], async () => (await q.lineState(lc)).waiting === 0);
+    expect((await q.lineState(lc)).attempts).toBe(0);
+  });
+
+  it("counts a missed ack deadline as a failed try and sends the batch again after the block", async () => {
+    f = await fixture(ctx.url());
+    const lc = await f.line();
+    const q = f.queue({ ackDeadlineMs: 30_000 });
+    f.stub.answer = () => ({ body: { accepted: true } });
+    const packet = f.packet(lc);
+    await q.enqueue(items([packet]));
+    const accepted = nextEvent(q, "batch:accepted");
+    await q.start();
+    await accepted;
+    const failed = nextEvent(q, "batch:failed");
+    const blocked = nextEvent(q, "line:blocked");
+    const t0 = f.clock.now();
+    f.clock.advance(29_999);
+    expect(f.stub.requests).toHaveLength(1);
+    f.clock.advance(1);
+    expect((await failed).reason).toMatch(/no ack/);
+    expect(await blocked).toMatchObject({ attempts: 1, blockedUntil: t0 + 30_000 + 60_000 });
+    const sent = await f.database.db
+      .selectFrom("packet")
+      .select("sent_ms")
+      .where("id", "=", packet.id)
+      .execute();
+    expect(sent).toEqual([{ sent_ms: null }]);
+    f.stub.answer = (req) => ({ body: { taken: req.ids } });
+    const delivered = nextEvent(q, "batch:delivered");
+    f.clock.advance(60_000);
+    await delivered;
+    expect(f.stub.ids()).toEqual([packet.id, packet.id]);
+    expect(await q.lineState(lc)).toMatchObject({ waiting: 0, attempts: 0, blockedUntil: null });
+  });
+
+  it("counts an error status, a body it does not understand, a bad answer signature and taking nothing as failed tries", async () => {
+    f = await fixture(ctx.url());
+    const q = f.queue();
+    const answers = [
+      { status: 500 },
+      { raw: "not json" },
+      { body: { ok: true } },
+      { body: { taken: [] as string[] } },
+      { sign: "bad" as const },
+    ];
+    const lines: string[] = [];
+    for (const _ of answers) lines.push(await f.line());
+    f.stub.answer = (req) => answers[Number(req.line.split("-")[1]) - 1] ?? {};
+    const reasons: string[] = [];
+    q.events.on("batch:failed", (e) => reasons.push(e.reason));
+    for (const lc of lines) await q.enqueue(items([f.packet(lc)]));
+    const done = untilEvents(q, ["batch:failed"], () => reasons.length === answers.length);
+    await q.start();
+    await done;
+    expect(reasons.sort()).toEqual(
+      [
+        "the portal answered HTTP 500",
+        "the answer is not JSON",
+        "the answer is not a DeliveryResponse",
+        "the portal took none of the batch",
+        "bad signature in the answer",
+      ].sort(),
+    );
+    for (const lc of lines) expect(await q.lineState(lc)).toMatchObject({ waiting: 1, attempts: 1 });
+  });
+
+  it("accepts a correctly signed answer", async () => {
+    f = await fixture(ctx.url(), { answer: (req) => ({ body: { taken: req.ids }, sign: true }) });
+    const lc = await f.line();
+    const q = f.queue();
+    await q.enqueue(items([f.packet(lc)]));
+    const delivered = nextEvent(q, "batch:delivered");
+    await q.start();
+    expect((await delivered).taken).toBe(1);
+  });
+
+  it("ignores a packet whose id is already queued, and refuses an unknown line alone", async () => {
+    f = await fixture(ctx.url());
+    const lc = await f.line();
+    const q = f.queue();
+    const p = f.packet(lc);
+    await Promise.all([q.enqueue(items([p])), q.enqueue(items([p, p]))]);
+    await q.enqueue(items([p]));
+    expect((await q.lineState(lc)).waiting).toBe(1);
+    const other = f.packet(lc);
+    const results = await Promise.allSettled([
+      q.enqueue([{ lineConnectorId: "lc-missing", packet: f.packet(lc) }]),
+      q.enqueue(items([other])),
+    ]);
+    expect(results[0]).toMatchObject({ status: "rejected", reason: { code: "LINE_UNKNOWN" } });
+    expect(results[1].status).toBe("fulfilled");
+    expect((await q.lineState(lc)).waiting).toBe(2);
+  });
+
+  it("commits many concurrent callers' packets, each caller answered after its commit", async () => {
+    f = await fixture(ctx.url());
+    const lcs = [await f.line(), await f.line(), await f.line()];
+    const q = f.queue();
+    const calls = Array.from({ length: 60 }, (_, i) => q.enqueue(items([f.packet(lcs[i % 3] as string)])));
+    await Promise.all(calls);
+    for (const lc of lcs) expect((await q.lineState(lc)).waiting).toBe(20);
+    const count = await f.database.db
+      .selectFrom("packet")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("line_connector_id", "in", lcs)
+      .executeTakeFirst();
+    expect(Number(count?.n)).toBe(60);
+  });
+});
