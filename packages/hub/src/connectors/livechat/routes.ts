@@ -21,6 +21,7 @@ const SessionBody = z
   .default({});
 
 type Query = Record<string, string | undefined>;
+const MAX_FRAME_BYTES = 64 * 1024;
 
 let widgetCache: Promise<{ body: Buffer; etag: string }> | undefined;
 function widgetScript() {
@@ -41,7 +42,9 @@ export async function livechatRoutes(
   hub: ConnectorRouteContext,
   service: LivechatService,
 ) {
-  if (!app.hasDecorator("websocketServer")) await app.register(websocketPlugin);
+  // A visitor frame is at most a 10 000-character message: 64 KiB is plenty.
+  if (!app.hasDecorator("websocketServer"))
+    await app.register(websocketPlugin, { options: { maxPayload: MAX_FRAME_BYTES } });
   await app.register(async (scope) => {
     useErrorReplies(scope);
     const line = (req: FastifyRequest) => lineOf<LivechatSettings>(hub, req, "livechat");

@@ -41,6 +41,8 @@ const MINUTE_MS = 60_000;
 const TYPING_EVERY_MS = 3_000;
 /** New visitor sessions per IP address and minute: stops one client from minting identities. */
 const SESSIONS_PER_IP_PER_MINUTE = 30;
+/** Frames of any kind per visitor and minute (typing, read marks, profile, pings included). */
+const FRAMES_PER_MINUTE = 240;
 
 /**
  * The live chat's behaviour, apart from HTTP: visitor sessions, the visitor's frames, and the
@@ -115,6 +117,13 @@ export class LivechatService {
     reply: (f: HubFrame) => void,
     pageUrl?: string,
   ): Promise<void> {
+    if (!this.limiter.take(`frames:${ctx.line.id}:${visitorId}`, FRAMES_PER_MINUTE, MINUTE_MS))
+      return reply({
+        type: "error",
+        code: "RATE_LIMITED",
+        message: "Too many requests; wait a moment.",
+        ...(frame.type === "message" ? { clientId: frame.clientId } : {}),
+      });
     switch (frame.type) {
       case "message":
         return this.#visitorMessage(ctx, visitorId, frame, reply);

@@ -251,6 +251,7 @@
         if (f.clientId) {
           const i = pending.findIndex((p) => p.clientId === f.clientId);
           if (i >= 0) {
+            if (!text.value) text.value = pending[i].text; // the visitor can send it again
             pending[i].el?.remove();
             pending.splice(i, 1);
           }
