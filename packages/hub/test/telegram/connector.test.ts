@@ -82,6 +82,14 @@ describe("Telegram connector against the fake Bot API", () => {
     });
   });
 
+  it("leaves the webhook alone on unregister when another line has taken the bot over", async () => {
+    const { connector } = testContext(fake.url);
+    fake.webhook = { url: "https://hub.example/webhook?line=newer", secret_token: "s" };
+    await connector.unregister();
+    expect(fake.webhook.url).toBe("https://hub.example/webhook?line=newer");
+    expect(fake.callsOf("deleteWebhook")).toHaveLength(0);
+  });
+
   it("reports a webhook that points elsewhere as unhealthy", async () => {
     const { connector } = testContext(fake.url);
     fake.webhook = { url: "https://other.example/hook" };

@@ -225,4 +225,40 @@ describeEachDialect("Telegram end to end through the hub", (db) => {
     expect(res.status).toBe(200);
     await until(() => packets().some((p) => p.type === "messages" && p.data.event === "closedByUser"));
   });
+
+  it("moves the bot to another portal's line: the first portal is told, and its deactivation leaves the new webhook alone", async () => {
+    const secret2 = generateSecret();
+    await t.hub.portals.create({
+      id: "p2",
+      name: "p2",
+      baseUrl: "http://127.0.0.1:9",
+      secret: secret2,
+      state: "active",
+    });
+    const rpc2 = createRpcClient(Calls, {
+      baseUrl: t.url,
+      portalId: "p2",
+      secret: secret2,
+      now: () => clock.now(),
+    });
+    const oldSecret = fake.webhook.secret_token;
+    const { webhookUrl: newUrl } = await rpc2.saveSettings({ ...line, settings: { botToken: TOKEN } });
+    await rpc2.activate(line);
+    expect(fake.webhook.url).toBe(newUrl);
+    expect(fake.webhook.secret_token).not.toBe(oldSecret);
+    await stub.waitFor(() => packets().some((p) => p.type === "deactivate"));
+    const deactivate = packets().find((p) => p.type === "deactivate");
+    expect(deactivate?.data).toMatchObject({ reason: "connectedElsewhere" });
+
+    await rpc.deactivate(line);
+    expect(fake.webhook.url).toBe(newUrl);
+    expect(
+      (
+        await post(
+          { update_id: 99, message: { message_id: 9, from: alice, chat, date: 1, text: "x" } },
+          oldSecret,
+        )
+      ).status,
+    ).not.toBe(200);
+  });
 });

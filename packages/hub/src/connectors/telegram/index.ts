@@ -93,8 +93,13 @@ export class TelegramConnector implements Connector {
     });
   }
 
+  /**
+   * Removes the webhook only while it is still this line's: after another line took the bot over,
+   * the old line's deactivation must not cut the new line off.
+   */
   async unregister(): Promise<void> {
-    await this.#api.call("deleteWebhook", {});
+    const info = await this.#api.call<{ url: string }>("getWebhookInfo");
+    if (info.url === this.#ctx.line.webhookUrl) await this.#api.call("deleteWebhook", {});
   }
 
   async verify(req: WebhookRequest): Promise<void> {
