@@ -14,6 +14,17 @@ export function newId(prefix: string): string {
   return `${prefix}_${randomUUID().replace(/-/g, "")}`;
 }
 
+let counter = 0;
+/**
+ * An id that sorts by creation within a process (time, then a counter, then randomness): messages
+ * created in the same millisecond keep their order in a history sorted by (time, id).
+ */
+export function sortableId(prefix: string, now: number): string {
+  counter = (counter + 1) % 36 ** 4;
+  const time = Math.max(0, Math.floor(now)).toString(36).padStart(9, "0");
+  return `${prefix}_${time}${counter.toString(36).padStart(4, "0")}${randomUUID().replace(/-/g, "").slice(0, 16)}`;
+}
+
 export function contactView(c: ContactRow, users: ExternalUserRow[]): ContactView {
   return {
     id: c.id,

@@ -6,7 +6,7 @@ import type {
   TypingPayload,
 } from "@openlines/protocol";
 import type { Kysely } from "kysely";
-import { identify, loadContacts, newId } from "../contacts/store.js";
+import { identify, loadContacts, newId, sortableId } from "../contacts/store.js";
 import type { PortalContext } from "../context.js";
 import { recordInboundFiles } from "../files/inbound.js";
 import { fileLimits } from "../files/limits.js";
@@ -146,7 +146,7 @@ export async function takeMessage(
       .executeTakeFirst();
     if (original) replyTo = original.id;
   }
-  const messageId = newId("m");
+  const messageId = sortableId("m", now);
   await trx
     .insertInto("message")
     .values({

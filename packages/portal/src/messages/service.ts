@@ -1,5 +1,5 @@
 import { type Capabilities, type FileLink, isOpenlinesError, OpenlinesError } from "@openlines/protocol";
-import { newId } from "../contacts/store.js";
+import { sortableId } from "../contacts/store.js";
 import type { PortalContext } from "../context.js";
 import { fileView } from "../files/service.js";
 import { checkReply, refuse } from "./capabilities.js";
@@ -110,7 +110,7 @@ export function createMessageService(ctx: PortalContext, policy: OutboxPolicy): 
         .executeTakeFirst();
       if (original?.platform_message_id) replyTo = original.platform_message_id;
     }
-    const id = newId("m");
+    const id = sortableId("m", now);
     await db.transaction().execute(async (trx) => {
       await trx
         .insertInto("message")
