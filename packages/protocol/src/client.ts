@@ -119,9 +119,15 @@ export interface RpcClientExtras {
   wrap?: Record<string, RpcWrapper>;
 }
 
+/** One remote method; the argument may be left out when the schema accepts `{}` (e.g. `status()`). */
+export type RpcMethod<A extends z.ZodType, R extends z.ZodType> =
+  Record<string, never> extends z.input<A>
+    ? (args?: z.input<A>) => Promise<z.output<R>>
+    : (args: z.input<A>) => Promise<z.output<R>>;
+
 /** The typed output client: exactly the table's methods, plus `call` for any other method. */
 export type RpcClient<C extends CallTable> = {
-  readonly [M in keyof C & string]: (args: z.input<C[M]["args"]>) => Promise<z.output<C[M]["result"]>>;
+  readonly [M in keyof C & string]: RpcMethod<C[M]["args"], C[M]["result"]>;
 } & {
   /**
    * Calls a method by name: for methods the hub has and the table has not yet (sent and returned

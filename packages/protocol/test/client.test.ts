@@ -237,6 +237,8 @@ describe("output client against a local HTTP server", () => {
       headers: { "x-trace": "t1" },
     });
     expect(await client.ack({ ids: ["a", "b"] })).toEqual({ acknowledged: 2 });
+    await expect(client.connectors()).rejects.toThrow(OpenlinesError);
+    expect(JSON.parse(String(seen[1].init.body))).toEqual({});
     const headers = seen[0].init.headers as Record<string, string>;
     expect(seen[0].url).toBe("http://hub.test/rpc/ack");
     expect(headers["x-trace"]).toBe("t1");
@@ -411,6 +413,9 @@ describe("output client types", () => {
     expectTypeOf(client.ack).parameter(0).toEqualTypeOf<{ ids: string[] }>();
     expectTypeOf(client.ack).returns.resolves.toEqualTypeOf<{ acknowledged: number }>();
     expectTypeOf(client.call).returns.resolves.toBeUnknown();
+    // A method whose arguments are all optional may be called without them.
+    expectTypeOf(client.connectors).toBeCallableWith();
+    expectTypeOf(client.status).toBeCallableWith({ line: "L1" });
     const small = { ping: { args: z.object({ n: z.number() }), result: z.object({ pong: z.number() }) } };
     expectTypeOf<keyof RpcClient<typeof small>>().toEqualTypeOf<"ping" | "call">();
     // Compile-time only: these lines fail `tsc` if typos or wrong arguments were accepted.
@@ -421,6 +426,8 @@ describe("output client types", () => {
       void c.ack({ ids: "a" });
       // @ts-expect-error missing required argument
       void c.activate({ line: "L1" });
+      // @ts-expect-error arguments are required when the schema has required fields
+      void c.ack();
     };
     expect(typeof typoChecks).toBe("function");
   });
