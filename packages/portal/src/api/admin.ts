@@ -53,14 +53,14 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: PortalContext): v
     });
     if (body.status === "disabled" || body.password)
       await ctx.services.auth.credentials.closeSessionsOf(operator.id);
-    if (body.status === "disabled") await ctx.services.lines.router.setPresence(operator.id, "offline");
+    if (body.status === "disabled") await ctx.services.lines.router.releaseOperator(operator.id);
     return { operator };
   });
   app.delete<{ Params: { id: string } }>("/api/operators/:id", admin, async (request) => {
     if (request.params.id === request.operator!.id)
       throw new OpenlinesError("CONFLICT", "You cannot delete yourself.");
     await accounts().get(request.params.id);
-    await ctx.services.lines.router.setPresence(request.params.id, "offline");
+    await ctx.services.lines.router.releaseOperator(request.params.id);
     await accounts().remove(request.params.id);
     return { ok: true };
   });
@@ -109,18 +109,20 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: PortalContext): v
     const { operatorIds, ...patch } = parseBody(LinePatch, request.body);
     await store().update(request.params.id, patch);
     if (operatorIds) await store().setOperators(request.params.id, operatorIds);
-    await ctx.services.lines.router.distribute(request.params.id);
+    await ctx.services.lines.router.lineOperatorsChanged(request.params.id);
     return { line: await store().get(request.params.id) };
   });
   app.put<{ Params: { id: string } }>("/api/lines/:id/operators", admin, async (request) => {
     const body = parseBody(LineOperators, request.body);
     await store().get(request.params.id);
     await store().setOperators(request.params.id, body.operatorIds);
-    await ctx.services.lines.router.distribute(request.params.id);
+    await ctx.services.lines.router.lineOperatorsChanged(request.params.id);
     return { line: await store().get(request.params.id) };
   });
   app.delete<{ Params: { id: string } }>("/api/lines/:id", admin, async (request) => {
     await store().get(request.params.id);
+    if ((await ctx.services.lines.router.openSessions(request.params.id)) > 0)
+      throw new OpenlinesError("CONFLICT", "The line has open sessions; close or transfer them first.");
     await store().remove(request.params.id);
     return { ok: true };
   });

@@ -25,6 +25,11 @@ export class Credentials {
     const csrfToken = token(24);
     const expiresMs = this.now() + this.sessionTtlMs;
     await this.db
+      .deleteFrom("operator_session")
+      .where("operator_id", "=", operatorId)
+      .where("expires_ms", "<=", this.now())
+      .execute();
+    await this.db
       .insertInto("operator_session")
       .values({
         id_hash: sha256(id),

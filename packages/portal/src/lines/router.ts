@@ -407,7 +407,107 @@ export class SessionRouter {
         .orderBy("id")
         .execute();
       for (const q of queued) if (!(await this.#offer(q.id, line))) break;
+      if (line.distribution === "all") await this.#widenOffers(line);
     });
+  }
+
+  /** Offer-to-all: operators who became free since a session was offered get it too, until its deadline. */
+  async #widenOffers(line: Line): Promise<void> {
+    const offered = await this.#db
+      .selectFrom("session")
+      .select("id")
+      .where("line_id", "=", line.id)
+      .where("state", "=", "offered")
+      .execute();
+    if (offered.length === 0) return;
+    const free = (await this.candidates(line)).filter((c) => c.free).map((c) => c.id);
+    if (free.length === 0) return;
+    for (const { id } of offered) {
+      const pending = await this.offers(id);
+      const joiners = free.filter((op) => !pending.some((o) => o.operatorId === op));
+      if (joiners.length === 0 || pending.length === 0) continue;
+      const deadline = Math.max(...pending.map((o) => o.deadline));
+      await this.#db
+        .deleteFrom("session_offer")
+        .where("session_id", "=", id)
+        .where("operator_id", "in", joiners)
+        .execute();
+      await this.#db
+        .insertInto("session_offer")
+        .values(
+          joiners.map((operator_id) => ({
+            session_id: id,
+            operator_id,
+            state: "pending",
+            exclusive: 0,
+            offered_ms: this.#now(),
+            deadline_ms: deadline,
+          })),
+        )
+        .execute();
+      for (const op of joiners) this.#arm(`offer:${id}:${op}`, deadline, () => this.expireOffer(id, op));
+      this.#ctx.bus.emit("session.offered", {
+        session: (await this.session(id))!,
+        operatorIds: joiners,
+        deadline,
+      });
+    }
+  }
+
+  /**
+   * The line's operators changed: offers to operators no longer on it pass on, and waiting
+   * sessions are offered to the new ones.
+   */
+  async lineOperatorsChanged(lineId: string): Promise<void> {
+    const members = await this.#lines.operatorIds(lineId);
+    const stale = await this.#db
+      .selectFrom("session_offer")
+      .innerJoin("session", "session.id", "session_offer.session_id")
+      .select(["session_offer.session_id as sessionId", "session_offer.operator_id as operatorId"])
+      .where("session.line_id", "=", lineId)
+      .where("session_offer.state", "=", "pending")
+      .execute();
+    for (const o of stale)
+      if (!members.includes(o.operatorId))
+        await this.expireOffer(o.sessionId, o.operatorId, "removedFromLine");
+    await this.distribute(lineId);
+  }
+
+  /**
+   * An operator was disabled or deleted: their offers pass on and their active sessions go back to
+   * their lines' queues.
+   */
+  async releaseOperator(operatorId: string): Promise<void> {
+    await this.setPresence(operatorId, "offline");
+    const active = await this.#db
+      .selectFrom("session")
+      .select(["id", "line_id"])
+      .where("operator_id", "=", operatorId)
+      .where("state", "=", "active")
+      .execute();
+    for (const s of active) {
+      this.#disarm(`inactivity:${s.id}`);
+      await this.#db
+        .updateTable("session")
+        .set({ state: "queued", operator_id: null, inactivity_deadline_ms: null })
+        .where("id", "=", s.id)
+        .where("state", "=", "active")
+        .execute();
+      await this.#event(s.id, "release", operatorId);
+      await this.#changed(s.id, "release");
+    }
+    for (const lineId of new Set(active.map((s) => s.line_id))) await this.distribute(lineId);
+  }
+
+  /** Sessions of the line that are not closed (a line with open sessions is not deleted). */
+  async openSessions(lineId: string): Promise<number> {
+    const r = await this.#db
+      .selectFrom("session")
+      .select((eb) => eb.fn.countAll().as("n"))
+      .where("line_id", "=", lineId)
+      .where("state", "!=", "closed")
+      .executeTakeFirst();
+    return Number(r?.n ?? 0);
   }
 
   async #offer(sessionId: string, line: Line): Promise<boolean> {

@@ -125,4 +125,37 @@ describeEachDialect("session distribution", (db) => {
     await p.settled();
     expect((await p.router.latestOfChat(`${line}-p`))!.state).toBe("queued");
   });
+
+  it("offers a session that waits on an offer-to-all line to operators who come online meanwhile", async () => {
+    const a = await p.operator({ name: "a" });
+    const b = await p.operator({ name: "b", online: false });
+    const line = await p.line({ distribution: "all", noAnswerTimeoutMs: 60_000 }, [a.id, b.id]);
+    await p.customerWrites(`${line}-late`, line, "hello");
+    expect(await offeredTo(`${line}-late`)).toEqual([a.id]);
+    await p.advance(10_000);
+    await p.router.setPresence(b.id, "online");
+    await p.settled();
+    expect((await offeredTo(`${line}-late`)).sort()).toEqual([a.id, b.id].sort());
+    const s = (await p.router.latestOfChat(`${line}-late`))!;
+    // The newcomer's offer ends with the others'.
+    expect(new Set((await p.router.offers(s.id)).map((o) => o.deadline)).size).toBe(1);
+  });
+
+  it("hands on offers of an operator removed from the line and returns a disabled operator's sessions to the queue", async () => {
+    const a = await p.operator({ name: "a" });
+    const b = await p.operator({ name: "b" });
+    const line = await p.line({}, [a.id, b.id]);
+    await p.customerWrites(`${line}-1`, line, "hello");
+    expect(await offeredTo(`${line}-1`)).toEqual([a.id]);
+    await p.ctx.services.lines.store.setOperators(line, [b.id]);
+    await p.router.lineOperatorsChanged(line);
+    expect(await offeredTo(`${line}-1`)).toEqual([b.id]);
+    const s = (await p.router.latestOfChat(`${line}-1`))!;
+    await p.router.take(s.id, b.id);
+    await p.ctx.services.lines.store.setOperators(line, [a.id, b.id]);
+    await p.router.releaseOperator(b.id);
+    await p.settled();
+    expect((await p.router.session(s.id))!.state).toBe("offered");
+    expect(await offeredTo(`${line}-1`)).toEqual([a.id]);
+  });
 });
