@@ -137,6 +137,60 @@ describeEachDialect("live chat and site form end to end through the hub", (db) =
     );
   });
 
+  it("passes a visitor's file to the portal as a hub link, and the operator's typing, read marks, edits and deletes to the socket", async () => {
+    const r = await fetch(`${t.url}/livechat/session?line=${chatHash}`, {
+      method: "POST",
+      headers: { origin: ORIGIN, "content-type": "application/json" },
+      body: "{}",
+    });
+    const v = (await r.json()) as { visitorId: string; token: string };
+    const bytes = Buffer.from("%PDF-1.4 invoice");
+    const up = await fetch(`${t.url}/livechat/upload?line=${chatHash}&name=invoice.pdf`, {
+      method: "POST",
+      headers: { origin: ORIGIN, authorization: `Bearer ${v.token}`, "content-type": "application/pdf" },
+      body: bytes,
+    });
+    expect(up.status).toBe(200);
+    const file = (await up.json()) as { id: string };
+    const s = await connect(v.token);
+    s.send({ type: "message", clientId: "f1", text: "my invoice", files: [{ id: file.id }] });
+    const sent = await s.next("status");
+    await stub.waitFor(() => packets().some((p) => p.type === "messages" && p.data.message.id === sent.id));
+    const m = packets().find((p) => p.type === "messages" && p.data.message.id === sent.id);
+    if (m?.type !== "messages") throw new Error("no messages packet");
+    const [link] = m.data.message.files;
+    expect(link).toMatchObject({
+      name: "invoice.pdf",
+      type: "application/pdf",
+      size: bytes.length,
+      kind: "document",
+    });
+    expect(link.url.startsWith(`${t.url}/files/`)).toBe(true);
+    const download = await fetch(link.url);
+    expect(download.status).toBe(200);
+    expect(Buffer.from(await download.arrayBuffer())).toEqual(bytes);
+
+    await rpc.typing({ ...chatLine, chat: { id: v.visitorId } });
+    await s.next("typing");
+    await rpc.markRead({ ...chatLine, chat: { id: v.visitorId }, platformMessageIds: [sent.id] });
+    expect(await s.next("read")).toEqual({ type: "read", ids: [sent.id] });
+    await rpc.sendMessages({
+      ...chatLine,
+      messages: [{ id: "op-e", chat: { id: v.visitorId }, text: "tpyo" }],
+    });
+    const reply = await s.next("message", (f) => f.from === "operator");
+    await rpc.updateMessages({
+      ...chatLine,
+      messages: [{ id: "op-e", chat: { id: v.visitorId }, platformMessageId: reply.id, text: "typo" }],
+    });
+    expect(await s.next("edit")).toMatchObject({ id: reply.id, text: "typo" });
+    await rpc.deleteMessages({
+      ...chatLine,
+      messages: [{ id: "op-e", chat: { id: v.visitorId }, platformMessageId: reply.id }],
+    });
+    expect(await s.next("delete")).toEqual({ type: "delete", id: reply.id });
+  });
+
   it("carries a form submission to the portal as a message from a user known by email, and fails a reply", async () => {
     const post = (body: Record<string, string>) =>
       fetch(`${t.url}/form/submit?line=${formHash}`, {
