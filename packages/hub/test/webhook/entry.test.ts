@@ -100,8 +100,7 @@ describeEachDialect("the webhook entry point", (ctx) => {
     const [p] = t.queue.list("messages");
     expect(p).toMatchObject({ portal: "p1", line: "L1", connector: "echo", type: "messages" });
     if (p.type !== "messages") throw new Error("not a message");
-    // emojibase gives the fully-qualified form (with U+FE0F where Unicode has one)
-    expect(p.data.message.text).toMatch(/^hi 🙂 👍\uFE0F? \[code\]:thumbsup: \(smile\)\[\/code\] 🙂$/u);
+    expect(p.data.message.text).toBe("hi 🙂 👍 [code]:thumbsup: (smile)[/code] 🙂");
     expect(p.data.chat.id).toBe("77");
     expect(await t.count("webhook_raw")).toBe(2); // the handshake and this message
     const chat = await t.hub.services.db

@@ -11,12 +11,17 @@ let table: Map<string, string> | undefined;
  */
 export function shortcodeTable(): Map<string, string> {
   if (table) return table;
-  const compact: { hexcode: string; unicode: string; skins?: { hexcode: string; unicode: string }[] }[] =
-    require("emojibase-data/en/compact.json");
+  const compact: {
+    hexcode: string;
+    skins?: { hexcode: string }[];
+  }[] = require("emojibase-data/en/compact.json");
+  // The text is built from the hexcode (the fully-qualified sequence): the data's `unicode` field
+  // adds U+FE0F even to emoji that are pictures by default.
+  const fromHex = (hex: string) => String.fromCodePoint(...hex.split("-").map((h) => Number.parseInt(h, 16)));
   const byHex = new Map<string, string>();
   for (const e of compact) {
-    byHex.set(e.hexcode, e.unicode);
-    for (const s of e.skins ?? []) byHex.set(s.hexcode, s.unicode);
+    byHex.set(e.hexcode, fromHex(e.hexcode));
+    for (const s of e.skins ?? []) byHex.set(s.hexcode, fromHex(s.hexcode));
   }
   const t = new Map<string, string>();
   for (const preset of ["emojibase", "github"]) {
