@@ -168,6 +168,34 @@ describeEachDialect("Telegram end to end through the hub", (db) => {
     });
   });
 
+  it("edits and deletes a sent message by its Telegram id, and shows typing", async () => {
+    const sent = fake.callsOf("sendMessage")[0].answer as { message_id: number };
+    const id = String(sent.message_id);
+    await rpc.typing({ ...line, chat: { id: "123456789" } });
+    await rpc.updateMessages({
+      ...line,
+      messages: [{ id: "op-1", chat: { id: "123456789" }, platformMessageId: id, text: "[u]Fixed[/u] text" }],
+    });
+    await rpc.deleteMessages({
+      ...line,
+      messages: [{ id: "op-1", chat: { id: "123456789" }, platformMessageId: id }],
+    });
+    await until(
+      () => fake.callsOf("deleteMessage").length === 1 && fake.callsOf("sendChatAction").length === 1,
+    );
+    expect(fake.callsOf("sendChatAction")[0].params).toEqual({ chat_id: 123456789, action: "typing" });
+    expect(fake.callsOf("editMessageText")[0].params).toEqual({
+      chat_id: 123456789,
+      message_id: sent.message_id,
+      parse_mode: "HTML",
+      text: "<u>Fixed</u> text",
+    });
+    expect(fake.callsOf("deleteMessage")[0].params).toEqual({
+      chat_id: 123456789,
+      message_id: sent.message_id,
+    });
+  });
+
   it("waits as long as a 429 says before sending again", async () => {
     fake.failNext({
       error_code: 429,
