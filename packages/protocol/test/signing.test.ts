@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { OpenlinesError } from "../src/errors.js";
@@ -164,5 +165,30 @@ describe("signature verification refuses bad requests with a code", () => {
     expect(a).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(Buffer.from(a.slice(6), "base64")).toHaveLength(32);
     expect(generateSecret()).not.toBe(a);
+  });
+});
+
+describe("signature verification on arbitrary input", () => {
+  it("refuses any forged header set with an OpenlinesError, never a crash", async () => {
+    const now = 1_767_225_600_000;
+    const value = fc.oneof(
+      fc.string({ maxLength: 80 }),
+      fc.constant(undefined),
+      fc.constant(String(Math.floor(now / 1000))),
+      fc.array(fc.string({ maxLength: 20 }), { maxLength: 2 }),
+      fc.string({ maxLength: 60 }).map((x) => `v1,${Buffer.from(x).toString("base64")}`),
+    );
+    await fc.assert(
+      fc.asyncProperty(value, value, value, fc.string({ maxLength: 100 }), async (id, ts, sig, raw) => {
+        const headers = {
+          "webhook-id": id,
+          "webhook-timestamp": ts,
+          "webhook-signature": sig,
+        } as VerifyOptions["headers"];
+        const code = await codeOf({ secrets: secret, headers, rawBody: raw, now });
+        expect(code).toMatch(/^SIGNATURE_/);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
