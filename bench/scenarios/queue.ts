@@ -151,7 +151,9 @@ export const scenarios: Scenario[] = [
       const rows = await runQueue(fromEnv(systems, 10, o.log));
       const baseline = o.previous.queue?.results ?? [];
       for (const row of rows) {
-        const base = baseline.find((b) => b.system === row.system && b.store === row.store && !b.outage);
+        const base = baseline.find(
+          (b) => b.system === row.system && b.store === row.store && b.messages === row.messages && !b.outage,
+        );
         if (base && base.p99_ms > 0)
           row.p99_vs_no_outage = Math.round((row.p99_ms / base.p99_ms) * 100) / 100;
       }
