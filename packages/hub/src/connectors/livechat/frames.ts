@@ -1,5 +1,12 @@
 import { z } from "zod";
 
+/** An email address as a visitor types it; empty clears it. */
+export const Email = z
+  .string()
+  .trim()
+  .max(320)
+  .refine((s) => s === "" || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s), "not an email address");
+
 /**
  * The socket protocol between the widget and the hub (docs/livechat.md). Every frame is one JSON
  * object with a `type`. Visitor → hub frames are validated here; a frame that does not parse gets
@@ -21,12 +28,7 @@ export const VisitorFrame = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("profile"),
     name: z.string().trim().max(200).optional(),
-    email: z
-      .string()
-      .trim()
-      .max(320)
-      .refine((s) => s === "" || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s), "not an email address")
-      .optional(),
+    email: Email.optional(),
   }),
   z.object({ type: z.literal("ping") }),
 ]);

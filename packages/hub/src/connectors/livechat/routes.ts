@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { WebSocket } from "ws";
 import { z } from "zod";
 import type { ConnectorRouteContext } from "../contract.js";
-import { type HubFrame, VisitorFrame } from "./frames.js";
+import { Email, type HubFrame, VisitorFrame } from "./frames.js";
 import { allowOrigin, clientIp, lineOf, preflight, useErrorReplies } from "./http.js";
 import type { LivechatCtx, LivechatService } from "./service.js";
 import { type LivechatSettings, originAllowed } from "./settings.js";
@@ -15,7 +15,7 @@ import { type LivechatSettings, originAllowed } from "./settings.js";
 const SessionBody = z
   .object({
     name: z.string().trim().max(200).optional(),
-    email: z.string().trim().max(320).optional(),
+    email: Email.optional(),
     pageUrl: z.string().max(4096).optional(),
   })
   .default({});

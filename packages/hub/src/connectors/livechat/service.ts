@@ -96,17 +96,18 @@ export class LivechatService {
    * messages it receives now for the first time count as delivered.
    */
   async catchUp(ctx: LivechatCtx, visitorId: string, after: number, send: (f: HubFrame) => Promise<boolean>) {
-    const missed = await this.deps.store.after(ctx.line.id, visitorId, after);
-    const got: string[] = [];
-    for (const m of missed) {
-      if (await send(this.#frame(ctx, m))) got.push(m.id);
+    const PAGE = 500;
+    for (let from = after; ; ) {
+      const missed = await this.deps.store.after(ctx.line.id, visitorId, from, PAGE);
+      const fresh: string[] = [];
+      for (const m of missed) {
+        if (!(await send(this.#frame(ctx, m)))) return; // the socket went away: the next connection catches up
+        if (m.direction === "out" && m.status === "sent") fresh.push(m.id);
+      }
+      await this.#delivered(ctx, visitorId, fresh);
+      if (missed.length < PAGE) return;
+      from = missed[missed.length - 1].seq;
     }
-    const fresh = missed.filter((m) => m.direction === "out" && m.status === "sent" && got.includes(m.id));
-    await this.#delivered(
-      ctx,
-      visitorId,
-      fresh.map((m) => m.id),
-    );
   }
 
   /** One frame from a visitor's socket; `reply` answers that socket only. */
