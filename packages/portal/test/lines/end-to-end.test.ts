@@ -57,7 +57,7 @@ describeEachDialect("lines with the core modules", (db) => {
     expect(delivered.status).toBe(200);
     expect(delivered.body.taken).toHaveLength(1);
     const chatId = (p.events.find((e) => e.event === "message.received")!.payload as any).chat.id as string;
-    const session = await until(
+    const offered = await until(
       async () => {
         await router.settled();
         const s = await router.latestOfChat(chatId);
@@ -65,6 +65,7 @@ describeEachDialect("lines with the core modules", (db) => {
       },
       { what: "the session offered" },
     );
+    const session = offered!;
     expect((await router.offers(session.id)).map((o) => o.operatorId)).toEqual([op.id]);
     // The welcome went out through the hub as a system message.
     await until(() => p.hub.callsOf("sendMessages").length >= 1, { what: "the welcome sent" });
