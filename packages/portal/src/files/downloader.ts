@@ -1,4 +1,4 @@
-import { Transform } from "node:stream";
+import { pipeline, type Readable, Transform } from "node:stream";
 import type { PortalContext } from "../context.js";
 import type { FileLimits } from "./limits.js";
 import { typeAllowed } from "./limits.js";
@@ -106,12 +106,12 @@ export class Downloader {
       const header = res.headers["content-type"];
       const type = (Array.isArray(header) ? header[0] : header) || row.type;
       if (!typeAllowed(type, limits.allowedTypes)) {
-        res.body.destroy();
+        discard(res.body);
         throw new Refused(`Files of type ${type.split(";")[0]} are not accepted.`);
       }
       const length = Number(res.headers["content-length"] ?? Number.NaN);
       if (length > limits.maxSizeBytes) {
-        res.body.destroy();
+        discard(res.body);
         throw new Refused(`The file is larger than ${limits.maxSizeBytes} bytes.`);
       }
       let seen = 0;
@@ -123,7 +123,10 @@ export class Downloader {
           else done(null, chunk);
         },
       });
-      const stored = await this.storage.put(res.body.pipe(cap));
+      // pipeline (not pipe): an error on either side destroys both, so a stalled or aborted
+      // body ends the store's write instead of leaving it waiting.
+      pipeline(res.body, cap, () => {});
+      const stored = await this.storage.put(cap);
       result = { status: "ok", ...stored, type: type.split(";")[0].trim() };
     } catch (e) {
       const cause = controller.signal.aborted ? controller.signal.reason : e;
@@ -195,4 +198,10 @@ function describe(e: unknown): string {
   if (err?.code === "UND_ERR_HEADERS_TIMEOUT" || err?.code === "UND_ERR_BODY_TIMEOUT") return "timed out";
   if (err?.code === "UND_ERR_CONNECT_TIMEOUT") return "connection timed out";
   return err?.code ?? err?.name ?? "network error";
+}
+
+/** Drops a response body we do not want, without an unhandled error from the abort. */
+function discard(body: Readable): void {
+  body.on("error", () => {});
+  body.destroy();
 }
