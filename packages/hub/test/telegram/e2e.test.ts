@@ -203,8 +203,8 @@ describeEachDialect("Telegram end to end through the hub", (db) => {
       parameters: { retry_after: 3 },
     });
     const before = fake.callsOf("sendMessage").length;
-    await rpc.sendMessages({ ...line, messages: [{ id: "op-4", chat: { id: "123456789" }, text: "later" }] });
-    await until(() => fake.callsOf("sendMessage").length === before + 1);
+    await rpc.sendMessages({ ...line, messages: [{ id: "op-4", chat: { id: "1001" }, text: "later" }] });
+    await until(() => fake.callsOf("sendMessage").length === before + 1, 20_000);
     clock.advance(2000);
     await new Promise((r) => setTimeout(r, 50)); // room for a wrong early retry to show up
     expect(fake.callsOf("sendMessage").length).toBe(before + 1);
@@ -222,7 +222,7 @@ describeEachDialect("Telegram end to end through the hub", (db) => {
     const before = fake.callsOf("sendMessage").length;
     await rpc.sendMessages({
       ...line,
-      messages: [{ id: "op-3", chat: { id: "123456789" }, text: "hello?" }],
+      messages: [{ id: "op-3", chat: { id: "1002" }, text: "hello?" }],
     });
     await stub.waitFor(() =>
       packets().some((p) => p.type === "deliveryStatus" && p.data.messageId === "op-3"),
