@@ -2,6 +2,7 @@ import type { HubServices } from "../lines/context.js";
 import type { ConnectorInstances } from "../lines/instances.js";
 import type { LineRepository } from "../lines/repository.js";
 import type { LineService } from "../lines/service.js";
+import { periodic } from "./periodic.js";
 
 /**
  * One timer per hub: every `healthCheckIntervalMs` the active lines whose connector has a
@@ -15,7 +16,6 @@ export function healthChecker(
   instances: ConnectorInstances,
   service: LineService,
 ) {
-  let timer: { cancel(): void } | undefined;
   async function once(): Promise<{ checked: number; failed: number }> {
     let checked = 0;
     let failed = 0;
@@ -35,21 +35,12 @@ export function healthChecker(
     }
     return { checked, failed };
   }
-  function arm() {
-    timer = hub.clock.setTimer(hub.config.healthCheckIntervalMs, () => {
-      once()
-        .catch((e) => hub.log.error({ err: e }, "health check round failed"))
-        .finally(() => {
-          if (timer) arm();
-        });
-    });
-  }
+  const timer = periodic(hub.clock, hub.config.healthCheckIntervalMs, once, (e) =>
+    hub.log.error({ err: e }, "health check round failed"),
+  );
   return {
     once,
-    start: () => arm(),
-    stop() {
-      timer?.cancel();
-      timer = undefined;
-    },
+    start: () => timer.start(),
+    stop: () => timer.stop(),
   };
 }

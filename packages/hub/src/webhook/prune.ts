@@ -1,3 +1,4 @@
+import { periodic } from "../health/periodic.js";
 import type { HubServices } from "../lines/context.js";
 
 /**
@@ -5,7 +6,6 @@ import type { HubServices } from "../lines/context.js";
  * platform-event ids, seen request ids.
  */
 export function pruner(hub: HubServices) {
-  let timer: { cancel(): void } | undefined;
   async function once() {
     const now = hub.clock.now();
     await hub.db
@@ -18,23 +18,12 @@ export function pruner(hub: HubServices) {
       .execute();
     await hub.db.deleteFrom("seen_request").where("expires_ms", "<", now).execute();
   }
-  function arm() {
-    timer = hub.clock.setTimer(hub.config.pruneIntervalMs, () => {
-      once()
-        .catch((e) => hub.log.error({ err: e }, "prune failed"))
-        .finally(() => {
-          if (timer) arm();
-        });
-    });
-  }
+  const timer = periodic(hub.clock, hub.config.pruneIntervalMs, once, (e) =>
+    hub.log.error({ err: e }, "prune failed"),
+  );
   return {
     once,
-    start() {
-      arm();
-    },
-    stop() {
-      timer?.cancel();
-      timer = undefined;
-    },
+    start: () => timer.start(),
+    stop: () => timer.stop(),
   };
 }

@@ -2,7 +2,7 @@ import type { ManualClock } from "@openlines/protocol";
 import { describeEachDialect } from "@openlines/store/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { echoSign } from "../support/echo-connector.js";
-import { hashOf, startTestHub, type TestHub } from "../support/hub-harness.js";
+import { hashOf, startTestHub, type TestHub, until } from "../support/hub-harness.js";
 
 describeEachDialect("the webhook entry point", (ctx) => {
   let t: TestHub;
@@ -159,5 +159,38 @@ describeEachDialect("the webhook entry point", (ctx) => {
     expect(forged.status).toBe(404);
     (t.clock as ManualClock).advance(8 * 24 * 3600_000);
     expect((await fetch(link)).status).toBe(404);
+  });
+});
+
+describeEachDialect("retention of raw webhooks and event ids", (ctx) => {
+  let t: TestHub;
+  beforeAll(async () => {
+    t = await startTestHub(ctx.url(), {
+      config: {
+        rawWebhookRetentionMs: 3600_000,
+        platformEventRetentionMs: 2 * 3600_000,
+        pruneIntervalMs: 600_000,
+      },
+    });
+    t.platform.addBot("token-keep-01", "bot-keep");
+    const { rpc } = await t.addPortal("p1");
+    const saved = await rpc.saveSettings({
+      line: "L1",
+      connector: "echo",
+      settings: { token: "token-keep-01", secret: "echo-secret-1" },
+    });
+    await rpc.activate({ line: "L1", connector: "echo" });
+    await t.webhook(hashOf(saved.webhookUrl), { update_id: 1, chat: 1, text: "kept a while" });
+  });
+  afterAll(async () => t?.close());
+
+  it("forgets raw bodies and event ids after their retention, by one timer", async () => {
+    const clock = t.clock as ManualClock;
+    expect([await t.count("webhook_raw"), await t.count("platform_event")]).toEqual([1, 1]);
+    clock.advance(3600_000 + 600_000);
+    await until(async () => (await t.count("webhook_raw")) === 0);
+    expect(await t.count("platform_event")).toBe(1);
+    clock.advance(3600_000);
+    await until(async () => (await t.count("platform_event")) === 0);
   });
 });
