@@ -75,6 +75,8 @@ export interface QueueEvents {
   "packet:expired": { lineConnectorId: string; ids: string[] };
   /** Packets taken through the asynchronous `ack` call. */
   "packet:acked": { portalId: string; count: number };
+  /** The worker has nothing in flight and sleeps until a wake-up or its one timer (`timerAt`). */
+  "worker:idle": { timerAt: number | null };
   /** A database or wake-up failure of the worker; it retries by itself. */
   "worker:error": { where: string; error: unknown };
 }

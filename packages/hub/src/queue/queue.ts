@@ -91,6 +91,7 @@ class HubQueue implements Queue {
   #again = false;
   #checkAcks = false;
   #wakeTimer: Timer | undefined;
+  #wakeAt: number | undefined;
   #retryTimer: Timer | undefined;
   #renewTimer: Timer | undefined;
   #cross: CrossInstanceWake | undefined;
@@ -142,6 +143,10 @@ class HubQueue implements Queue {
       return;
     }
     this.#running = false;
+    let bound: Timer | undefined;
+    const deadline = new Promise<void>((r) => {
+      bound = this.#o.clock.setTimer(this.#o.stopTimeoutMs, r);
+    });
     this.#wakeTimer?.cancel();
     this.#retryTimer?.cancel();
     await this.#cross?.stop();
@@ -153,13 +158,7 @@ class HubQueue implements Queue {
       }
     }
     const pending = [...this.#flights.values()].map((f) => f.done);
-    let bound: Timer | undefined;
-    await Promise.race([
-      Promise.allSettled(pending),
-      new Promise<void>((r) => {
-        bound = this.#o.clock.setTimer(this.#o.stopTimeoutMs, r);
-      }),
-    ]);
+    await Promise.race([Promise.allSettled(pending), deadline]);
     bound?.cancel();
     for (const f of this.#flights.values()) f.controller.abort();
     await Promise.allSettled(pending);
@@ -263,6 +262,7 @@ class HubQueue implements Queue {
       this.#pumping = undefined;
       // A wake that came after the pump's last look but before it finished must not be lost.
       if (this.#again) this.#wake();
+      else if (this.#flights.size === 0) this.events.emit("worker:idle", { timerAt: this.#wakeAt ?? null });
     });
   }
 
@@ -304,14 +304,17 @@ class HubQueue implements Queue {
     const at = await nextWake(this.#db, now, this.instanceId);
     this.#wakeTimer?.cancel();
     this.#wakeTimer = undefined;
+    this.#wakeAt = undefined;
     if (at === null || !this.#running) return;
     // Time may have moved while the query ran: measure the wait from the clock as it is now.
     const wait = at - this.#o.clock.now();
     if (wait <= 0) {
       this.#again = true;
     } else {
+      this.#wakeAt = at;
       this.#wakeTimer = this.#o.clock.setTimer(wait, () => {
         this.#wakeTimer = undefined;
+        this.#wakeAt = undefined;
         this.#wake();
       });
     }
@@ -330,7 +333,7 @@ class HubQueue implements Queue {
       })
       .finally(() => {
         if (!flight.awaiting) {
-          this.#flights.delete(line.id);
+          this.#land(line.id);
           this.#wake();
         }
       });
@@ -501,7 +504,7 @@ class HubQueue implements Queue {
         remaining,
       });
     } finally {
-      this.#flights.delete(f.line.id);
+      this.#land(f.line.id);
       this.#again = true;
       this.#wake();
     }
@@ -525,7 +528,16 @@ class HubQueue implements Queue {
       f.awaiting = undefined;
       await releaseLeases(this.#db, this.instanceId, [f.line.id]).catch(() => {});
     }
-    this.#flights.delete(f.line.id);
+    this.#land(f.line.id);
     this.#wake();
+  }
+
+  /** A line is no longer held; with none held, the lease renewal timer goes too. */
+  #land(lineId: string): void {
+    this.#flights.delete(lineId);
+    if (this.#flights.size === 0) {
+      this.#renewTimer?.cancel();
+      this.#renewTimer = undefined;
+    }
   }
 }

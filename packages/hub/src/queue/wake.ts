@@ -97,6 +97,7 @@ function counterCheck(o: WakeOptions): CrossInstanceWake {
     return signalVersion(o.database.db);
   };
   const tick = async () => {
+    if (!stopped) timer = o.clock.setTimer(o.checkMs, () => void tick());
     try {
       const v = await read();
       if (last !== undefined && v !== last) o.wake();
@@ -104,7 +105,6 @@ function counterCheck(o: WakeOptions): CrossInstanceWake {
     } catch (error) {
       o.onError(error);
     }
-    if (!stopped) timer = o.clock.setTimer(o.checkMs, () => void tick());
   };
   return {
     async start() {

@@ -213,3 +213,12 @@ export function untilEvents(
     fn();
   });
 }
+
+/** Re-checks `check` every few milliseconds until it holds; for state no event announces. */
+export async function pollUntil(check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

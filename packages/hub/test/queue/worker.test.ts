@@ -1,0 +1,192 @@
+import { describeEachDialect } from "@openlines/store/testing";
+import { afterEach, expect, it } from "vitest";
+import {
+  type Fixture,
+  fixture,
+  items,
+  nextEvent,
+  openHubDatabase,
+  pollUntil,
+  untilEvents,
+} from "./helpers.js";
+
+describeEachDialect("queue worker", (ctx) => {
+  let f: Fixture;
+  afterEach(async () => {
+    await f?.close();
+  });
+
+  it("delivers each line in queue order, one batch in flight at a time, packets of one chat in order", async () => {
+    f = await fixture(ctx.url(), { answer: (req) => ({ body: { taken: req.ids }, delayMs: 5 }) });
+    const lc = await f.line();
+    const q = f.queue({ batchMaxPackets: 7, concurrency: 4 });
+    const sent: string[] = [];
+    const calls: Promise<void>[] = [];
+    // Enqueued from many concurrent callers, interleaving three chats, while delivery runs.
+    await q.start();
+    for (let i = 0; i < 40; i++) {
+      const p = f.packet(lc, { chat: `chat-${i % 3}` });
+      sent.push(p.id);
+      calls.push(q.enqueue(items([p])));
+    }
+    await Promise.all(calls);
+    await untilEvents(q, ["batch:delivered"], async () => (await q.lineState(lc)).waiting === 0);
+    expect(f.stub.ids()).toEqual(sent);
+    expect(f.stub.maxParallelPerLine.get("line-1")).toBe(1);
+    for (const r of f.stub.requests) expect(r.ids.length).toBeLessThanOrEqual(7);
+  });
+
+  it("serves a line with one packet promptly while a line with many packets drains", async () => {
+    f = await fixture(ctx.url());
+    const big = await f.line("big");
+    const small = await f.line("small");
+    const q = f.queue({ batchMaxPackets: 10, concurrency: 1 });
+    await q.enqueue(items(Array.from({ length: 300 }, () => f.packet(big))));
+    await q.enqueue(items([f.packet(small)]));
+    const done = untilEvents(q, ["batch:delivered"], async () => (await q.lineState(big)).waiting === 0);
+    await q.start();
+    await done;
+    const order = f.stub.requests.map((r) => r.line);
+    expect(order).toHaveLength(31);
+    // Round robin: the small line gets its turn right after the first batch of the big one.
+    expect(order.indexOf("small")).toBeLessThanOrEqual(1);
+  });
+
+  it("wakes on a new packet with no timer armed, and an idle queue keeps no timer", async () => {
+    f = await fixture(ctx.url());
+    const lines = [];
+    for (let i = 0; i < 50; i++) lines.push(await f.line());
+    const q = f.queue();
+    const started = nextEvent(q, "worker:idle");
+    await q.start();
+    await started;
+    // Drive the worker through one full pass by delivering one packet, then look at the clock.
+    const idle = nextEvent(q, "worker:idle");
+    await q.enqueue(items([f.packet(lines[7] as string)]));
+    expect(await idle).toEqual({ timerAt: null });
+    expect(f.stub.requests).toHaveLength(1);
+    expect(f.clock.armed).toBe(0);
+    // Time does not move; the enqueue alone makes the worker deliver.
+    const delivered = nextEvent(q, "batch:delivered");
+    await q.enqueue(items([f.packet(lines[42] as string)]));
+    expect((await delivered).lineConnectorId).toBe(lines[42]);
+    expect(f.stub.requests).toHaveLength(2);
+  });
+
+  it("keeps a single timer for the cross-instance check where there is no NOTIFY, none on PostgreSQL", async () => {
+    f = await fixture(ctx.url());
+    for (let i = 0; i < 20; i++) await f.line();
+    const q = f.queue({ crossInstanceCheckMs: 1000 });
+    await q.start();
+    expect(f.clock.armed).toBe(ctx.dialect === "postgres" ? 0 : 1);
+    f.clock.advance(10_000);
+    expect(f.clock.armed).toBe(ctx.dialect === "postgres" ? 0 : 1);
+  });
+
+  it("hears packets enqueued by another instance (NOTIFY on PostgreSQL, the change check elsewhere)", async () => {
+    f = await fixture(ctx.url());
+    const lc = await f.line();
+    const worker = f.queue({ crossInstanceCheckMs: 1000 });
+    const writer = f.queue({ database: await openHubDatabase(ctx.url()) });
+    await worker.start();
+    const delivered = nextEvent(worker, "batch:delivered");
+    await writer.enqueue(items([f.packet(lc)]));
+    // PostgreSQL delivers without time moving; the others at the next check, one second on.
+    if (ctx.dialect !== "postgres") {
+      await new Promise((r) => setImmediate(r));
+      f.clock.advance(1000);
+    }
+    await delivered;
+    expect(f.stub.requests).toHaveLength(1);
+  });
+
+  it("never lets two instances deliver the same line at once, and loses nothing between them", async () => {
+    f = await fixture(ctx.url(), { answer: (req) => ({ body: { taken: req.ids }, delayMs: 3 }) });
+    const lines: string[] = [];
+    for (let i = 0; i < 6; i++) lines.push(await f.line());
+    const a = f.queue({ batchMaxPackets: 5, concurrency: 4, instanceId: "hub-a" });
+    const b = f.queue({
+      database: await openHubDatabase(ctx.url()),
+      batchMaxPackets: 5,
+      concurrency: 4,
+      instanceId: "hub-b",
+    });
+    const all = lines.flatMap((lc) => Array.from({ length: 30 }, () => f.packet(lc)));
+    await a.enqueue(items(all));
+    await Promise.all([a.start(), b.start()]);
+    await f.stub.waitFor(() => new Set(f.stub.ids()).size === all.length);
+    await pollUntil(async () => {
+      for (const lc of lines) if ((await a.lineState(lc)).waiting !== 0) return false;
+      return true;
+    });
+    for (const line of f.stub.maxParallelPerLine.values()) expect(line).toBe(1);
+    expect(f.stub.maxParallelPerLine.size).toBe(6);
+    expect(f.stub.requests.length).toBeGreaterThanOrEqual(36);
+  });
+
+  it("takes over a line leased by an instance that died, once the lease has run out", async () => {
+    f = await fixture(ctx.url());
+    const lc = await f.line();
+    const q = f.queue({ leaseMs: 30_000 });
+    await q.enqueue(items([f.packet(lc)]));
+    // Another instance claimed the line and died: its lease runs until now + 30 s.
+    await f.database.db
+      .updateTable("line_connector")
+      .set({ lease_owner: "hub-dead", lease_until: f.clock.now() + 30_000 })
+      .where("id", "=", lc)
+      .execute();
+    const idle = nextEvent(q, "worker:idle");
+    await q.start();
+    expect(await idle).toEqual({ timerAt: f.clock.now() + 30_001 });
+    expect(f.stub.requests).toHaveLength(0);
+    const delivered = nextEvent(q, "batch:delivered");
+    f.clock.advance(30_000);
+    expect(f.stub.requests).toHaveLength(0);
+    f.clock.advance(1);
+    await delivered;
+    expect(f.stub.requests).toHaveLength(1);
+  });
+
+  it("stops with work safely queued: a batch awaiting its ack stays, leases are released, a new instance resends", async () => {
+    f = await fixture(ctx.url(), { answer: () => ({ body: { accepted: true } }) });
+    const lc = await f.line();
+    const q = f.queue({ instanceId: "hub-old" });
+    const packets = [f.packet(lc), f.packet(lc)];
+    await q.enqueue(items(packets));
+    const accepted = nextEvent(q, "batch:accepted");
+    await q.start();
+    await accepted;
+    await q.stop();
+    const row = await f.database.db
+      .selectFrom("line_connector")
+      .select(["waiting", "lease_owner", "attempts"])
+      .where("id", "=", lc)
+      .executeTakeFirst();
+    expect(row).toEqual({ waiting: 2, lease_owner: null, attempts: 0 });
+    f.stub.answer = (req) => ({ body: { taken: req.ids } });
+    const next = f.queue({ instanceId: "hub-new" });
+    const delivered = nextEvent(next, "batch:delivered");
+    await next.start();
+    expect((await delivered).taken).toBe(2);
+    expect(f.stub.ids()).toEqual([...packets, ...packets].map((p) => p.id));
+  });
+
+  it("stops while a request hangs: waits a bounded time, then abandons it without a failed try", async () => {
+    f = await fixture(ctx.url(), { answer: () => ({ hang: true }) });
+    const lc = await f.line();
+    const q = f.queue({ stopTimeoutMs: 5000 });
+    let failed = 0;
+    q.events.on("batch:failed", () => failed++);
+    await q.enqueue(items([f.packet(lc)]));
+    await q.start();
+    await f.stub.waitFor(() => f.stub.requests.length === 1);
+    const stopped = q.stop();
+    f.clock.advance(5000);
+    await stopped;
+    expect(failed).toBe(0);
+    expect(await q.lineState(lc)).toMatchObject({ waiting: 1, attempts: 0, blockedUntil: null });
+    // Enqueue keeps working after stop: packets are stored, the worker just does not run.
+    await q.enqueue(items([f.packet(lc)]));
+    expect((await q.lineState(lc)).waiting).toBe(2);
+  });
+});
