@@ -24,6 +24,8 @@ export interface Harness {
   app: FastifyInstance;
   base: string;
   clock: ManualClock;
+  /** The database of the connector's own tables (undefined when none was asked for). */
+  database?: Database<HubDatabase>;
   events: { hash: string; event: InboundEvent }[];
   lines: Map<string, { ctx: ConnectorContext; connector: Connector }>;
   addLine(hash: string, settings: unknown): { ctx: ConnectorContext; connector: Connector };
@@ -76,6 +78,7 @@ export async function startHarness(
     app,
     base,
     clock,
+    database,
     events,
     lines,
     addLine(hash, raw) {
