@@ -140,7 +140,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: PortalContext): v
       await store().get(id);
       const r = await hub().saveSettings({ line: id, connector: type, settings: body.settings });
       await store().saveConnector(id, type, { status: r.status, webhookUrl: r.webhookUrl });
-      hub().forget?.(id);
+      hub().forget();
       return r;
     },
   );
@@ -170,7 +170,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: PortalContext): v
           status: r.status,
           webhookUrl: "webhookUrl" in r ? (r.webhookUrl as string) : undefined,
         });
-        hub().forget?.(id);
+        hub().forget();
         return r;
       },
     );

@@ -75,7 +75,15 @@ export function registerChatRoutes(app: FastifyInstance, ctx: PortalContext): vo
     return out;
   }
   async function withContacts(sessions: SessionView[]) {
-    const labels = await labelsOf([...new Set(sessions.map((s) => s.chatId))]);
+    const chatIds = [...new Set(sessions.map((s) => s.chatId))];
+    const labels = await labelsOf(chatIds);
+    const connectors = new Map(
+      chatIds.length
+        ? (await db.selectFrom("chat").select(["id", "connector"]).where("id", "in", chatIds).execute()).map(
+            (c) => [c.id, c.connector],
+          )
+        : [],
+    );
     const contacts = new Map<string, unknown>();
     for (const s of sessions)
       if (s.contactId && !contacts.has(s.contactId))
@@ -84,6 +92,7 @@ export function registerChatRoutes(app: FastifyInstance, ctx: PortalContext): vo
       ...s,
       contact: s.contactId ? contacts.get(s.contactId) : null,
       labels: labels.get(s.chatId) ?? [],
+      connector: connectors.get(s.chatId) ?? null,
     }));
   }
   async function listSessions(op: Operator, filter: "queue" | "mine" | "closed", limit: number) {
@@ -163,6 +172,9 @@ export function registerChatRoutes(app: FastifyInstance, ctx: PortalContext): vo
         offers: await lines().router.offers(s.id),
         labels: (await labelsOf([s.chatId])).get(s.chatId) ?? [],
         history,
+        capabilities: chat
+          ? ((await ctx.services.messages.capabilities(chat.lineId, chat.connector)) ?? null)
+          : null,
       };
     },
   );

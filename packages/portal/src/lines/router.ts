@@ -184,10 +184,17 @@ export class SessionRouter {
     }));
   }
 
-  async #changed(id: string, reason: string): Promise<SessionView | undefined> {
+  /** Publishes `session.changed` to the operators concerned, and to `also` (who just lost it or its offer). */
+  async #changed(
+    id: string,
+    reason: string,
+    also: Array<string | null> = [],
+  ): Promise<SessionView | undefined> {
     const s = await this.session(id);
-    if (s)
-      this.#ctx.bus.emit("session.changed", { session: s, reason, operatorIds: await this.concerned(s) });
+    if (s) {
+      const ids = new Set([...(await this.concerned(s)), ...also.filter((x): x is string => !!x)]);
+      this.#ctx.bus.emit("session.changed", { session: s, reason, operatorIds: [...ids] });
+    }
     return s;
   }
 
@@ -494,7 +501,7 @@ export class SessionRouter {
         .where("state", "=", "active")
         .execute();
       await this.#event(s.id, "release", operatorId);
-      await this.#changed(s.id, "release");
+      await this.#changed(s.id, "release", [operatorId]);
     }
     for (const lineId of new Set(active.map((s) => s.line_id))) await this.distribute(lineId);
   }
@@ -615,7 +622,7 @@ export class SessionRouter {
       if (Number(back.numUpdatedRows) === 0) return;
       await this.#event(sessionId, "passOn", operatorId, { reason });
     });
-    await this.#changed(sessionId, "passOn");
+    await this.#changed(sessionId, "passOn", [operatorId]);
     await this.distribute(s.lineId);
   }
 
@@ -650,11 +657,12 @@ export class SessionRouter {
       throw new OpenlinesError("CONFLICT", "This session was already taken or closed.", {
         details: { state: s.state },
       });
+    const offeredTo = (await this.offers(sessionId)).map((o) => o.operatorId);
     await this.#clearOffers(sessionId);
     this.#disarm(`wait:${sessionId}`);
     if (line.inactivityTimeoutMs > 0) this.#armInactivity(sessionId, now + line.inactivityTimeoutMs);
     await this.#event(sessionId, "take", operatorId);
-    const out = (await this.#changed(sessionId, "take"))!;
+    const out = (await this.#changed(sessionId, "take", offeredTo))!;
     return out;
   }
 
@@ -707,7 +715,7 @@ export class SessionRouter {
         toLine: line.id,
         fromOperator: s.operatorId,
       });
-      await this.#changed(sessionId, "transfer");
+      await this.#changed(sessionId, "transfer", [s.operatorId]);
       await this.distribute(line.id);
       await this.distribute(s.lineId);
       return this.getSession(sessionId);
@@ -753,7 +761,7 @@ export class SessionRouter {
       toOperator: operatorId,
       ...(before.lineId !== line.id ? { fromLine: before.lineId, toLine: line.id } : {}),
     });
-    const out = (await this.#changed(sessionId, "transfer"))!;
+    const out = (await this.#changed(sessionId, "transfer", [before.operatorId]))!;
     if (before.lineId !== line.id) await this.distribute(before.lineId);
     await this.distribute(line.id);
     return out;

@@ -87,7 +87,11 @@ describeEachDialect("session distribution", (db) => {
     await p.customerWrites(`${line}-all`, line, "hello");
     expect((await offeredTo(`${line}-all`)).sort()).toEqual([a.id, b.id, c.id].sort());
     const s = (await p.router.latestOfChat(`${line}-all`))!;
+    const told: string[][] = [];
+    p.ctx.bus.on("session.changed", (e) => void told.push(e.operatorIds));
     const taken = await p.router.take(s.id, b.id);
+    // Everyone who had the offer on screen learns that it is gone.
+    expect(told.at(-1)!.sort()).toEqual([a.id, b.id, c.id].sort());
     expect(taken).toMatchObject({ state: "active", operatorId: b.id });
     await expect(p.router.take(s.id, a.id)).rejects.toMatchObject({ code: "CONFLICT" });
     expect(await p.router.offers(s.id)).toEqual([]);
