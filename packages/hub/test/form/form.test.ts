@@ -73,6 +73,18 @@ describe("site form connector", () => {
     expect(userIdOf("x", { phone: "+1 (555) 0100" })).toBe(userIdOf("x", { phone: "+15550100" }));
   });
 
+  it("queues a double submission within a minute under one dedup key", async () => {
+    const body = { email: "twice@example.com", text: "double click" };
+    expect((await post("f1", body)).status).toBe(200);
+    expect((await post("f1", body)).status).toBe(200);
+    const keys = messages()
+      .filter((m) => (m.data as any).message.text === "double click")
+      .map((m) => m.dedupKey);
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toBeTruthy();
+    expect(keys[1]).toBe(keys[0]);
+  });
+
   it("answers a filled honeypot with success and queues nothing", async () => {
     const before = h.events.length;
     const r = await post("f1", { email: "bot@spam.example", text: "buy", website: "http://spam.example" });

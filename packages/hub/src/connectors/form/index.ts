@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { OpenlinesError } from "@openlines/protocol";
 import type { FastifyRequest } from "fastify";
 import type { Connector, ConnectorContext, ConnectorDefinition } from "../contract.js";
@@ -7,7 +7,7 @@ import { allowOrigin, clientIp, lineOf, preflight, useErrorReplies } from "../li
 import { RateLimiter } from "../livechat/rate-limit.js";
 import { originAllowed } from "../livechat/settings.js";
 import { FormSettings, formCapabilities } from "./settings.js";
-import { HONEYPOT_FIELD, toMessage, validateSubmission } from "./submission.js";
+import { HONEYPOT_FIELD, toMessage, userIdOf, validateSubmission } from "./submission.js";
 
 const HOUR_MS = 3600_000;
 const FORM_BODY_LIMIT_BYTES = 64 * 1024;
@@ -69,9 +69,16 @@ export const form: ConnectorDefinition<FormSettings> = {
             details: { fields: checked.fields },
           });
         const at = hub.clock.now();
+        // A double click or a browser's retry within the same minute is queued once.
+        const dedupKey = createHash("sha256")
+          .update(
+            JSON.stringify([userIdOf(ctx.line.id, checked.value), checked.value, Math.floor(at / 60_000)]),
+          )
+          .digest("base64url");
         await hub.ingest(ctx.line.hash, [
           {
             type: "messages",
+            dedupKey,
             data: toMessage(ctx.line.id, checked.value, {
               messageId: `fs_${randomBytes(12).toString("base64url")}`,
               at,
