@@ -72,6 +72,12 @@ describe("Telegram entities to exchange markup", () => {
     ).toBe("hi 😀 #tag");
   });
 
+  it("reads a text link to tg://user as a mention", () => {
+    expect(md("hi Bob", [{ type: "text_link", offset: 3, length: 3, url: "tg://user?id=42" }])).toBe(
+      "hi [mention=42]Bob[/mention]",
+    );
+  });
+
   it("escapes text that looks like markup", () => {
     expect(md("[b]not bold[/b]", [])).toBe("[[b]not bold[[/b]");
   });

@@ -39,8 +39,11 @@ function kindOf(e: TelegramEntity, text: string): Kind | undefined {
       return { type: "code" };
     case "pre":
       return { type: "pre", lang: e.language || undefined };
-    case "text_link":
+    case "text_link": {
+      const user = /^tg:\/\/user\?id=(\d+)$/.exec(e.url ?? "");
+      if (user) return { type: "mention", id: user[1] };
       return e.url ? { type: "link", url: e.url } : undefined;
+    }
     case "url":
       return { type: "link", url: /^[a-z][a-z0-9+.-]*:/i.test(covered) ? covered : `http://${covered}` };
     case "email":
