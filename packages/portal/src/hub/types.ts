@@ -1,18 +1,16 @@
-import type { CallArgs, CallName, CallResult, Capabilities } from "@openlines/protocol";
+import type { Calls, Capabilities, RpcClient } from "@openlines/protocol";
 
 /**
- * The output client towards the hub (`ctx.services.hub`): one method per remote call of the
- * protocol's `Calls` table, each a signed POST /rpc/<method>. `status` is wrapped with a short
- * cache; `capabilities` reads a line connector's capabilities from it.
+ * The output client towards the hub (`ctx.services.hub`): the protocol's `createRpcClient` over
+ * `Calls` — one signed POST /rpc/<method> per property — with `status` cached and two local
+ * helpers: `capabilities` reads a line connector's capabilities from the cached status, `forget`
+ * drops the cache (after saveSettings, activate, deactivate, or a deactivate packet).
  */
-export type HubCalls = { [M in CallName]: (args: CallArgs<M>) => Promise<CallResult<M>> };
-
-export interface HubClient extends HubCalls {
-  /** Capabilities of one line connector, from the cached `status`; undefined when the hub does not say. */
+export type HubClient = RpcClient<typeof Calls> & {
+  /** Capabilities of one line connector; undefined when the hub does not say. */
   capabilities(line: string, connector: string): Promise<Capabilities | undefined>;
-  /** Drops the cached status (after saveSettings/activate/deactivate). */
   forget(line?: string): void;
-}
+};
 
 declare module "../context.js" {
   interface PortalServices {

@@ -124,7 +124,7 @@ async function route(
           .execute();
       }
       return [
-        () => ctx.services.hub?.forget?.(p.line),
+        () => ctx.services.hub?.forget?.(),
         () =>
           ctx.bus.emit("line.deactivated", {
             lineId: p.line,

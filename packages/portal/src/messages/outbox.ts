@@ -31,6 +31,11 @@ export class Outbox {
     const next = row?.next === null || row?.next === undefined ? undefined : Number(row.next);
     if (next === undefined) return;
     if (this.#at !== undefined && this.#at <= next) return;
+    if (next <= this.ctx.clock.now()) {
+      // Already due (planning raced with time): run now rather than wait for a zero timer.
+      setImmediate(() => void this.run());
+      return;
+    }
     this.#timer?.cancel();
     this.#at = next;
     this.#timer = this.ctx.clock.setTimer(next - this.ctx.clock.now(), () => {
