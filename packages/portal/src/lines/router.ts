@@ -390,7 +390,7 @@ export class SessionRouter {
     const out: Array<{ id: string; load: number; free: boolean }> = [];
     for (const id of line.operatorIds) {
       const op = ops.find((o) => o.id === id);
-      if (!op || op.status !== "active" || op.presence !== "online") continue;
+      if (op?.status !== "active" || op.presence !== "online") continue;
       const load = count(active, id) + count(offered, id);
       const caps = [op.max_chats, line.maxChatsPerOperator]
         .filter((c): c is number => c !== null)
@@ -669,7 +669,7 @@ export class SessionRouter {
   /** An operator wrote in an active session: it counts as activity (inactivity close moves on). */
   async touch(sessionId: string): Promise<void> {
     const s = await this.session(sessionId);
-    if (!s || s.state !== "active") return;
+    if (s?.state !== "active") return;
     await this.#db
       .updateTable("session")
       .set({ last_activity_ms: this.#now() })
@@ -736,8 +736,7 @@ export class SessionRouter {
       .select(["id", "status"])
       .where("id", "=", operatorId)
       .executeTakeFirst();
-    if (!op || op.status !== "active")
-      throw new OpenlinesError("NOT_FOUND", "No active operator has this id.");
+    if (op?.status !== "active") throw new OpenlinesError("NOT_FOUND", "No active operator has this id.");
     const now = this.#now();
     const session = await this.getSession(sessionId);
     const line = await this.#lines.get(session.lineId);
@@ -819,7 +818,7 @@ export class SessionRouter {
         .select(["state", "inactivity_deadline_ms"])
         .where("id", "=", sessionId)
         .executeTakeFirst();
-      if (!row || row.state !== "active" || row.inactivity_deadline_ms === null) return;
+      if (row?.state !== "active" || row.inactivity_deadline_ms === null) return;
       const deadline = Number(row.inactivity_deadline_ms);
       if (deadline > this.#now()) this.#armInactivity(sessionId, deadline);
       else await this.close(sessionId, "inactivity", null);
