@@ -153,4 +153,22 @@ describeEachDialect("session lifecycle", (db) => {
     ]);
     expect(p.messages.textsTo(`${line}-q1`)).toHaveLength(1);
   });
+
+  it("closes an idle session on time after a restart, from the deadline stored in the database", async () => {
+    const a = await p.operator();
+    const line = await p.line({ inactivityTimeoutMs: 3600_000, ratingEnabled: false }, [a.id]);
+    const chat = `${line}-restart`;
+    await p.customerWrites(chat, line, "hello");
+    const s = (await p.router.latestOfChat(chat))!;
+    await p.router.take(s.id, a.id);
+    await p.advance(20 * 60_000);
+    const clock = p.clock;
+    await p.close();
+    p = await startTestPortal(db.url(), { clock });
+    await p.advance(39 * 60_000);
+    expect((await p.router.session(s.id))!.state).toBe("active");
+    await p.advance(60_000);
+    expect((await p.router.session(s.id))!).toMatchObject({ state: "closed", closeReason: "inactivity" });
+    expect(p.messages.textsTo(chat)).toEqual([]);
+  });
 });
