@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { Readable } from "node:stream";
+import { pipeline, Readable, Transform } from "node:stream";
 import { OpenlinesError } from "@openlines/protocol";
 import type { FastifyReply } from "fastify";
 import type { Selectable } from "kysely";
@@ -19,6 +19,20 @@ export function fileView(r: Selectable<FileTable>): FileView {
     status: r.status,
     ...(r.reason ? { reason: r.reason } : {}),
   };
+}
+
+/** Passes the bytes through, failing with BODY_TOO_LARGE past `maxBytes`. */
+function capped(data: Readable | Buffer, maxBytes: number): Readable {
+  let seen = 0;
+  const cap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      seen += chunk.length;
+      if (seen > maxBytes) done(new OpenlinesError("BODY_TOO_LARGE", `Files up to ${maxBytes} bytes.`));
+      else done(null, chunk);
+    },
+  });
+  pipeline(Buffer.isBuffer(data) ? Readable.from([data]) : data, cap, () => {});
+  return cap;
 }
 
 export function tokenHash(token: string): string {
@@ -57,8 +71,8 @@ export function createFileService(ctx: PortalContext, storage: FileStorage, limi
   }
 
   return {
-    async storeUpload(data, name, type) {
-      const stored = await storage.put(data);
+    async storeUpload(data, name, type, o = {}) {
+      const stored = await storage.put(o.maxBytes === undefined ? data : capped(data, o.maxBytes));
       const id = newId("f");
       await db
         .insertInto("file")

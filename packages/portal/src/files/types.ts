@@ -22,8 +22,16 @@ export interface PublicLink {
 
 /** `ctx.services.files`. */
 export interface FileService {
-  /** Stores an operator's upload; returns the file id to pass to `messages.send({files})`. */
-  storeUpload(data: Readable | Buffer, name: string, type: string): Promise<string>;
+  /**
+   * Stores an operator's upload; returns the file id to pass to `messages.send({files})`.
+   * `maxBytes` is enforced while streaming (BODY_TOO_LARGE), whatever the request announced.
+   */
+  storeUpload(
+    data: Readable | Buffer,
+    name: string,
+    type: string,
+    o?: { maxBytes?: number },
+  ): Promise<string>;
   get(fileId: string): Promise<FileView | undefined>;
   /** The bytes of a stored file; NOT_FOUND when unknown or not downloaded. */
   open(fileId: string): Promise<{ stream: Readable; file: FileView }>;

@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
 import { ManualClock } from "@openlines/protocol";
 import { describeEachDialect } from "@openlines/store/testing";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
@@ -169,6 +170,24 @@ describeEachDialect("portal files", (d) => {
     ]);
     expect(after.files.map((f) => f.status)).toEqual(["failed", "failed"]);
     for (const f of after.files) expect(f.reason).toMatch(/private or loopback address/);
+  });
+
+  it("refuses an upload past its byte limit while streaming, and stores nothing", async () => {
+    const portal = await start();
+    const before = await portal.ctx.database.db.selectFrom("file").select("id").execute();
+    await expect(
+      portal.ctx.services.files.storeUpload(
+        Readable.from([Buffer.alloc(600), Buffer.alloc(600)]),
+        "x.bin",
+        "application/pdf",
+        {
+          maxBytes: 1000,
+        },
+      ),
+    ).rejects.toMatchObject({ code: "BODY_TOO_LARGE" });
+    expect(await portal.ctx.database.db.selectFrom("file").select("id").execute()).toHaveLength(
+      before.length,
+    );
   });
 
   it("serves an operator's upload through an unguessable public link until it is revoked (410) or expires", async () => {
