@@ -234,4 +234,8 @@ describeEachDialect("live chat and site form end to end through the hub", (db) =
       reason: expect.stringMatching(/answer by email/),
     });
   });
+
+  it("logged no errors along the way", () => {
+    expect(t.errors).toEqual([]);
+  });
 });

@@ -28,6 +28,8 @@ export interface Harness {
   database?: Database<HubDatabase>;
   events: { hash: string; event: InboundEvent }[];
   lines: Map<string, { ctx: ConnectorContext; connector: Connector }>;
+  /** What the connectors logged as errors. */
+  errors: unknown[];
   addLine(hash: string, settings: unknown): { ctx: ConnectorContext; connector: Connector };
   /** Waits until an ingested event matches. */
   waitFor(pred: (e: InboundEvent) => boolean): Promise<InboundEvent>;
@@ -58,6 +60,7 @@ export async function startHarness(
   const events: Harness["events"] = [];
   const lines = new Map<string, { ctx: ConnectorContext; connector: Connector }>();
   const waiters = new Set<() => void>();
+  const errors: unknown[] = [];
   let base = "";
   const hub: ConnectorRouteContext = {
     lineByHash: async (hash) => lines.get(hash),
@@ -81,6 +84,7 @@ export async function startHarness(
     database,
     events,
     lines,
+    errors,
     addLine(hash, raw) {
       const settings = definition.settings.parse(raw);
       const id = `lc_${hash}`;
@@ -101,7 +105,7 @@ export async function startHarness(
         chatContext: { get: async () => undefined, set: async () => {} },
         fileLink: (ref, f) =>
           `${base}/files/test?ref=${encodeURIComponent(ref)}&name=${encodeURIComponent(f.name)}`,
-        log: { info() {}, warn() {}, error() {} },
+        log: { info() {}, warn() {}, error: (o) => errors.push(o) },
       };
       const line = { ctx, connector: definition.create(ctx) };
       lines.set(hash, line);

@@ -285,4 +285,8 @@ describeEachDialect("live chat connector", (db) => {
     expect(err).toBeInstanceOf(PlatformError);
     expect(err.retryable).toBe(false);
   });
+
+  it("logged no errors along the way", () => {
+    expect(h.errors).toEqual([]);
+  });
 });

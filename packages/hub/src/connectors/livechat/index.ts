@@ -50,7 +50,6 @@ export function createLivechat(options: LivechatOptions = {}): ConnectorDefiniti
         ),
         clock: hub.clock,
         ingest: (hash, events) => hub.ingest(hash, events),
-        log: app.log,
       });
       services.push(service);
       app.addHook("onClose", async () => {

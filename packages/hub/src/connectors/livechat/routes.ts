@@ -164,8 +164,7 @@ function visitorSocket(service: LivechatService, socket: WebSocket, req: SocketR
   const fail = (err: unknown, clientId?: string) => {
     if (isOpenlinesError(err))
       return reply({ type: "error", code: err.code, message: err.message, clientId });
-    service.deps.log.error({ err, line: ctx.line.id }, "live chat: visitor frame failed");
-    if (process.env.OPENLINES_DEBUG_LIVECHAT) console.error(err);
+    ctx.log.error({ err }, "live chat: visitor frame failed");
     reply({ type: "error", code: "INTERNAL", message: "Something went wrong; try again.", clientId });
   };
 

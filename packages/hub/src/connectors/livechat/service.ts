@@ -33,7 +33,6 @@ export interface LivechatDeps {
   clock: Clock;
   /** The hub's incoming pipeline: queues events durably for the line's portal. */
   ingest(lineHash: string, events: InboundEvent[]): Promise<void>;
-  log: { warn(o: object, msg?: string): void; error(o: object, msg?: string): void };
 }
 
 const MINUTE_MS = 60_000;
@@ -316,7 +315,7 @@ export class LivechatService {
       // Reported after the outbox has recorded the send (its `sent` status goes first).
       setImmediate(() => {
         this.#delivered(ctx, visitorId, [stored.id]).catch((err) =>
-          this.deps.log.error({ err, line: ctx.line.id }, "live chat: delivery status not queued"),
+          ctx.log.error({ err }, "live chat: delivery status not queued"),
         );
       });
     }
