@@ -1,4 +1,10 @@
-import { MemorySeenIds, OpenlinesError, type SeenIds, verifySignature } from "@openlines/protocol";
+import {
+  MemorySeenIds,
+  OpenlinesError,
+  type SeenIds,
+  signedHeaders,
+  verifySignature,
+} from "@openlines/protocol";
 import type { PortalContext } from "../context.js";
 import type { PortalModule } from "../module.js";
 import { takePacket } from "./take.js";
@@ -26,7 +32,7 @@ export function inputModule(o: InputModuleOptions = {}): PortalModule {
       await app.register(async (scope) => {
         scope.removeAllContentTypeParsers();
         scope.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
-        scope.post("/connector/input", async (request) => {
+        scope.post("/connector/input", async (request, reply) => {
           const raw = request.body as Buffer | undefined;
           if (!Buffer.isBuffer(raw) || raw.length === 0)
             throw new OpenlinesError("BAD_REQUEST", "Empty body.");
@@ -38,7 +44,13 @@ export function inputModule(o: InputModuleOptions = {}): PortalModule {
             toleranceSeconds: o.toleranceSeconds,
             seen,
           });
-          return { taken: await takeBatch(ctx, raw) };
+          // The answer is signed too, so the hub can tell it came from this portal.
+          const answer = JSON.stringify({ taken: await takeBatch(ctx, raw) });
+          reply.headers({
+            "content-type": "application/json",
+            ...signedHeaders(ctx.config.hubSecret, answer, ctx.clock.now()),
+          });
+          return reply.send(answer);
         });
       });
     },

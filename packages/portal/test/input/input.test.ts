@@ -1,7 +1,7 @@
-import { generateSecret, ManualClock } from "@openlines/protocol";
+import { generateSecret, ManualClock, verifySignature } from "@openlines/protocol";
 import { describeEachDialect } from "@openlines/store/testing";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { packet, textPacket } from "../support/hub-stub.js";
+import { packet, signedDelivery, textPacket } from "../support/hub-stub.js";
 import { type CorePortal, count, startCorePortal } from "../support/portal.js";
 
 describeEachDialect("portal input", (d) => {
@@ -26,6 +26,21 @@ describeEachDialect("portal input", (d) => {
       .execute();
     expect(rows).toHaveLength(1);
     expect(p.events.filter((e) => e.event === "message.received")).toHaveLength(1);
+  });
+
+  it("signs its answer with the hub secret", async () => {
+    const pk = textPacket({ user: "signed-answer" });
+    const { body, headers } = signedDelivery(p.hub.secret, "portal-1", "line-1", [pk], clock.now());
+    const res = await p.app.inject({ method: "POST", url: "/connector/input", headers, payload: body });
+    await expect(
+      verifySignature({
+        secrets: p.hub.secret,
+        headers: res.headers as any,
+        rawBody: res.body,
+        now: clock.now(),
+      }),
+    ).resolves.toMatchObject({});
+    expect(JSON.parse(res.body)).toEqual({ taken: [pk.id] });
   });
 
   it("takes the same packet once when two deliveries race", async () => {
