@@ -21,7 +21,7 @@ import {
   claimLines,
   countDeadLetters,
   deleteDeadLetters,
-  deletePackets,
+  deleteLinePackets,
   existingLines,
   expireLine,
   insertPackets,
@@ -429,8 +429,8 @@ class HubQueue implements Queue {
       }
       const now = o.clock.now();
       const n = await inTransaction(this.#db, async (trx) => {
-        const deleted = await deletePackets(trx, line.id, taken, now);
-        await settleSuccess(trx, line.id, me, now);
+        const deleted = await deleteLinePackets(trx, line.id, taken);
+        await settleSuccess(trx, line.id, me, now, deleted);
         return deleted;
       });
       this.events.emit("batch:delivered", {

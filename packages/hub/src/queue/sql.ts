@@ -124,16 +124,26 @@ export async function insertPackets(
   return added;
 }
 
-/** Adds (or subtracts) to `waiting`, one statement per line, in id order (no deadlocks between groups). */
+/**
+ * Adds (or subtracts) to `waiting`. Lines that change by the same amount share one statement, so
+ * a group of a thousand packets over a thousand lines costs one UPDATE, not a thousand.
+ */
 export async function addWaiting(db: Db, counts: Map<string, number>, now: number): Promise<void> {
-  for (const line of [...counts.keys()].sort()) {
-    const n = counts.get(line) ?? 0;
+  const byDelta = new Map<number, string[]>();
+  for (const [line, n] of counts) {
     if (n === 0) continue;
-    await db
-      .updateTable("line_connector")
-      .set({ waiting: sql`waiting + ${n}`, updated_ms: now })
-      .where("id", "=", line)
-      .execute();
+    const list = byDelta.get(n) ?? [];
+    list.push(line);
+    byDelta.set(n, list);
+  }
+  for (const [n, lines] of byDelta) {
+    for (const part of chunks(lines.sort())) {
+      await db
+        .updateTable("line_connector")
+        .set({ waiting: sql`waiting + ${sql.lit(n)}`, updated_ms: now })
+        .where("id", "in", part)
+        .execute();
+    }
   }
 }
 
@@ -254,7 +264,21 @@ export async function oldestPackets(db: Db, line: string, limit: number): Promis
   return rows.map((r) => ({ seq: Number(r.seq), id: r.id, body: r.body, size: Number(r.size) }));
 }
 
-/** Deletes these packets of one line; returns how many were still queued. */
+/** Deletes these packets of one line; returns how many were still queued. `waiting` is left to the caller. */
+export async function deleteLinePackets(db: Db, line: string, ids: string[]): Promise<number> {
+  let n = 0;
+  for (const part of chunks(ids)) {
+    const res = await db
+      .deleteFrom("packet")
+      .where("line_connector_id", "=", line)
+      .where("id", "in", part)
+      .executeTakeFirst();
+    n += Number(res.numDeletedRows ?? 0);
+  }
+  return n;
+}
+
+/** Deletes these packets of one line and lowers its `waiting`; returns how many were still queued. */
 export async function deletePackets(db: Db, line: string, ids: string[], now: number): Promise<number> {
   let n = 0;
   for (const part of chunks(ids)) {
@@ -269,11 +293,16 @@ export async function deletePackets(db: Db, line: string, ids: string[], now: nu
   return n;
 }
 
-/** A successful try: attempts reset, block lifted, lease released, line goes to the back of the round. */
-export async function settleSuccess(db: Db, line: string, me: string, now: number): Promise<void> {
-  await db
+/**
+ * A successful try: attempts reset, block lifted, lease released, line goes to the back of the
+ * round; `taken` packets leave `waiting` in the same statement. If another instance took the line
+ * over meanwhile (our lease ran out), only the count is corrected.
+ */
+export async function settleSuccess(db: Db, line: string, me: string, now: number, taken = 0): Promise<void> {
+  const res = await db
     .updateTable("line_connector")
     .set({
+      waiting: sql`waiting - ${sql.lit(taken)}`,
       attempts: 0,
       blocked_until: null,
       first_failure_ms: null,
@@ -284,7 +313,8 @@ export async function settleSuccess(db: Db, line: string, me: string, now: numbe
     })
     .where("id", "=", line)
     .where("lease_owner", "=", me)
-    .execute();
+    .executeTakeFirst();
+  if (taken !== 0 && Number(res.numUpdatedRows) === 0) await addWaiting(db, new Map([[line, -taken]]), now);
 }
 
 /** A failed try: the line is blocked until `blockedUntil`, lease released. */
