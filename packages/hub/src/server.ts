@@ -31,7 +31,7 @@ import type { HubDatabase } from "./store/schema.js";
 import { SecretBox } from "./store/settings-crypto.js";
 import { pruner } from "./webhook/prune.js";
 import { rawWebhooks } from "./webhook/raw-store.js";
-import { createReparse } from "./webhook/reparse.js";
+import { createReparse, type ReparseTarget } from "./webhook/reparse.js";
 import { webhookRoutes } from "./webhook/routes.js";
 
 export interface HubDeps {
@@ -57,6 +57,8 @@ export interface Hub {
   services: HubServices;
   /** Migrates the database, starts the queue, the outbox, the health check and pruning; listens when it owns the app. */
   start(): Promise<void>;
+  /** Only the migrations (what `start` does first): for commands that use the hub without serving. */
+  migrate(): Promise<void>;
   close(): Promise<void>;
   /** Re-parses stored webhook bodies and re-queues them (the `openlines reparse` command). */
   reparse: ReturnType<typeof createReparse>;
@@ -181,6 +183,9 @@ export function createHub(config: HubConfig, deps: HubDeps = {}): Hub {
     outbox: worker,
     prune,
     portals,
+    async migrate() {
+      await migrate(database.db, database.dialect, hubMigrations, "hub");
+    },
     async start() {
       await migrate(database.db, database.dialect, hubMigrations, "hub");
       await queue.start();
@@ -201,4 +206,25 @@ export function createHub(config: HubConfig, deps: HubDeps = {}): Hub {
       if (ownDatabase) await database.close();
     },
   };
+}
+
+/**
+ * `openlines reparse`: parses stored webhook bodies again with the current connector code and
+ * queues the result, without serving HTTP. A running hub delivers the new packets (the queue
+ * wakes other instances through the database).
+ */
+export async function reparseStored(
+  config: HubConfig,
+  target: ReparseTarget,
+  deps: Omit<HubDeps, "app"> = {},
+): Promise<{ bodies: number; queued: number; failed: number }> {
+  const app = Fastify();
+  const hub = createHub(config, { ...deps, app });
+  try {
+    await hub.migrate();
+    return await hub.reparse(target);
+  } finally {
+    await hub.close();
+    await app.close();
+  }
 }

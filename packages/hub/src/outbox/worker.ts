@@ -237,11 +237,15 @@ export function outboxWorker(
     }
     running = (async () => {
       try {
-        do {
-          again = false;
-          await pass();
-        } while (again && !stopped);
-        await arm();
+        // a wake that arrives while the timer is being armed must not be lost: look again after it
+        for (;;) {
+          do {
+            again = false;
+            await pass();
+          } while (again && !stopped);
+          await arm();
+          if (!again || stopped) break;
+        }
       } catch (e) {
         hub.log.error({ err: e }, "outbox pass failed");
         timer?.cancel();

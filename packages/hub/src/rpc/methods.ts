@@ -1,8 +1,17 @@
+import { createHash } from "node:crypto";
 import { type CallArgs, type CallName, type CallResult, OpenlinesError } from "@openlines/protocol";
 import type { HubServices } from "../lines/context.js";
 import type { LineService } from "../lines/service.js";
 import type { OutboxStore } from "../outbox/store.js";
 import type { OutboxWorker } from "../outbox/worker.js";
+
+/** The outbox id of an operation: readable when short, hashed when the ids would overflow the column. */
+function outboxId(...parts: (string | number)[]): string {
+  const id = parts.join(":");
+  return id.length <= 255
+    ? id
+    : `${parts[0]}:${parts[1]}:h:${createHash("sha256").update(id).digest("base64url")}`;
+}
 
 type Args<M extends CallName> = Exclude<CallArgs<M>, undefined> & Record<string, any>;
 type Handler<M extends CallName> = (
@@ -41,7 +50,7 @@ export function rpcHandlers(
       const row = await activeLine(p, a);
       await outbox.insert(
         a.messages.map((m: any) => ({
-          id: `${row.id}:send:${m.id}`,
+          id: outboxId(row.id, "send", m.id),
           lineConnectorId: row.id,
           kind: "send" as const,
           chatId: m.chat.id,
@@ -57,7 +66,7 @@ export function rpcHandlers(
       const at = hub.clock.now();
       await outbox.insert(
         a.messages.map((m: any) => ({
-          id: `${row.id}:update:${m.id}:${at}`,
+          id: outboxId(row.id, "update", m.id, at),
           lineConnectorId: row.id,
           kind: "update" as const,
           chatId: m.chat.id,
@@ -72,7 +81,7 @@ export function rpcHandlers(
       const row = await activeLine(p, a);
       await outbox.insert(
         a.messages.map((m: any) => ({
-          id: `${row.id}:delete:${m.id}`,
+          id: outboxId(row.id, "delete", m.id),
           lineConnectorId: row.id,
           kind: "delete" as const,
           chatId: m.chat.id,
@@ -88,7 +97,7 @@ export function rpcHandlers(
       const at = hub.clock.now();
       await outbox.insert([
         {
-          id: `${row.id}:typing:${a.chat.id}:${at}`,
+          id: outboxId(row.id, "typing", a.chat.id, at),
           lineConnectorId: row.id,
           kind: "typing",
           chatId: a.chat.id,
@@ -103,7 +112,7 @@ export function rpcHandlers(
       const at = hub.clock.now();
       await outbox.insert([
         {
-          id: `${row.id}:markRead:${a.chat.id}:${at}`,
+          id: outboxId(row.id, "markRead", a.chat.id, at),
           lineConnectorId: row.id,
           kind: "markRead",
           chatId: a.chat.id,

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { SeenIds } from "@openlines/protocol";
 import type { HubServices } from "../lines/context.js";
 import { insertIgnore } from "../lines/sql.js";
@@ -9,7 +10,8 @@ import { insertIgnore } from "../lines/sql.js";
 export function durableSeenIds(hub: Pick<HubServices, "db" | "dialect">, portalId: string): SeenIds {
   return {
     async remember(id, expiresAt) {
-      const key = `${portalId}:${id}`.slice(0, 255);
+      const full = `${portalId}:${id}`;
+      const key = full.length <= 255 ? full : `h:${createHash("sha256").update(full).digest("base64url")}`;
       const n = await insertIgnore(
         hub.dialect,
         hub.db.insertInto("seen_request").values({ id: key, expires_ms: expiresAt }),

@@ -17,6 +17,8 @@ export const hubMigrations: NumberedMigration[] = [
             ? c.primaryKey().generatedAlwaysAsIdentity()
             : c.primaryKey().autoIncrement();
       const bodyType = dialect === "mysql" ? sql`longtext` : sql`text`;
+      // SQLite allows AUTOINCREMENT only on a column declared INTEGER (a 64-bit rowid all the same).
+      const seqType = dialect === "sqlite" ? "integer" : "bigint";
       await db.schema
         .createTable("portal")
         .addColumn("id", "varchar(64)", (c) => c.primaryKey())
@@ -61,7 +63,7 @@ export const hubMigrations: NumberedMigration[] = [
         .execute();
       await db.schema
         .createTable("packet")
-        .addColumn("seq", "bigint", autoId)
+        .addColumn("seq", seqType, autoId)
         .addColumn("id", "varchar(128)", (c) => c.notNull().unique())
         .addColumn("line_connector_id", "varchar(64)", (c) => c.notNull())
         .addColumn("type", "varchar(32)", (c) => c.notNull())
@@ -77,7 +79,7 @@ export const hubMigrations: NumberedMigration[] = [
         .execute();
       await db.schema
         .createTable("dead_letter")
-        .addColumn("seq", "bigint", autoId)
+        .addColumn("seq", seqType, autoId)
         .addColumn("id", "varchar(128)", (c) => c.notNull())
         .addColumn("line_connector_id", "varchar(64)", (c) => c.notNull())
         .addColumn("portal_id", "varchar(64)", (c) => c.notNull())
@@ -143,7 +145,7 @@ export const hubMigrations: NumberedMigration[] = [
       await db.schema
         .createTable("chat_context")
         .addColumn("line_connector_id", "varchar(64)", (c) => c.notNull())
-        .addColumn("chat_id", "varchar(255)", (c) => c.notNull())
+        .addColumn("chat_id", "varchar(256)", (c) => c.notNull())
         .addColumn("connector", "varchar(64)")
         .addColumn("data", "text")
         .addColumn("last_inbound_ms", "bigint")
@@ -156,8 +158,8 @@ export const hubMigrations: NumberedMigration[] = [
         .addColumn("id", "varchar(255)", (c) => c.notNull().unique())
         .addColumn("line_connector_id", "varchar(64)", (c) => c.notNull())
         .addColumn("kind", "varchar(16)", (c) => c.notNull())
-        .addColumn("chat_id", "varchar(255)", (c) => c.notNull())
-        .addColumn("message_id", "varchar(255)")
+        .addColumn("chat_id", "varchar(256)", (c) => c.notNull())
+        .addColumn("message_id", "varchar(256)")
         .addColumn("body", bodyType, (c) => c.notNull())
         .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
         .addColumn("next_ms", "bigint", (c) => c.notNull())
@@ -173,9 +175,9 @@ export const hubMigrations: NumberedMigration[] = [
       await db.schema
         .createTable("sent_message")
         .addColumn("line_connector_id", "varchar(64)", (c) => c.notNull())
-        .addColumn("message_id", "varchar(255)", (c) => c.notNull())
-        .addColumn("chat_id", "varchar(255)", (c) => c.notNull())
-        .addColumn("platform_message_id", "varchar(255)", (c) => c.notNull())
+        .addColumn("message_id", "varchar(256)", (c) => c.notNull())
+        .addColumn("chat_id", "varchar(256)", (c) => c.notNull())
+        .addColumn("platform_message_id", "varchar(256)", (c) => c.notNull())
         .addColumn("created_ms", "bigint", (c) => c.notNull())
         .addPrimaryKeyConstraint("sent_message_pk", ["line_connector_id", "message_id"])
         .execute();
