@@ -75,7 +75,13 @@ export function ChatView({
           const s = d.session as Session;
           setDetail((x) =>
             x
-              ? { ...x, session: x.session.id === s.id || s.openedAt >= x.session.openedAt ? s : x.session }
+              ? {
+                  ...x,
+                  session: x.session.id === s.id || s.openedAt >= x.session.openedAt ? s : x.session,
+                  sessions: x.sessions.some((o) => o.id === s.id)
+                    ? x.sessions.map((o) => (o.id === s.id ? s : o))
+                    : [s, ...x.sessions],
+                }
               : x,
           );
         } else if (e.type === "chat.typing" && d.chatId === chatId) {

@@ -127,7 +127,7 @@ export function Composer({ detail, onSent }: { detail: ChatDetail; onSent: (m: M
   return (
     <form
       className={`composer${note ? " note" : ""}`}
-      aria-label="Reply"
+      aria-label="Reply box"
       onSubmit={(e) => {
         e.preventDefault();
         send();
@@ -238,6 +238,7 @@ export function Composer({ detail, onSent }: { detail: ChatDetail; onSent: (m: M
         </button>
         <label className="note-toggle">
           <input
+            id="reply-note"
             type="checkbox"
             checked={note}
             disabled={!canReply}
