@@ -39,12 +39,16 @@ export const linesModule: PortalModule = {
     const router = new SessionRouter(ctx, store);
     ctx.services.lines = { store, router };
     ctx.bus.on("message.received", ({ message, chat }) => router.onMessage(message, chat));
-    ctx.bus.on("chat.closedByUser", async ({ chatId }) => {
-      const s = await router.latestOfChat(chatId);
-      if (s && s.state !== "closed") await router.close(s.id, "closedByUser", null);
-    });
+    ctx.bus.on("chat.closedByUser", ({ chatId }) =>
+      router.background("chat.closedByUser", async () => {
+        const s = await router.latestOfChat(chatId);
+        if (s && s.state !== "closed") await router.close(s.id, "closedByUser", null);
+      }),
+    );
     ctx.bus.on("line.deactivated", ({ lineId, connector, reason, message }) =>
-      store.saveConnector(lineId, connector, { status: "needsAttention", reason: `${reason}: ${message}` }),
+      router.background("line.deactivated", () =>
+        store.saveConnector(lineId, connector, { status: "needsAttention", reason: `${reason}: ${message}` }),
+      ),
     );
   },
   async start(ctx) {

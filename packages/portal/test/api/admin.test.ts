@@ -197,8 +197,6 @@ describeEachDialect("operators' API: administration and workspace extras", (db) 
     await p.router.take(s.id, adminId);
     p.ctx.bus.emit("chat.closedByUser", { chatId: `${line}-gone` });
     await p.settled();
-    await new Promise((r) => setImmediate(r));
-    await p.settled();
     expect((await p.router.session(s.id))!).toMatchObject({ state: "closed", closeReason: "closedByUser" });
     expect(p.messages.textsTo(`${line}-gone`)).toEqual([]);
   });

@@ -45,6 +45,7 @@ describeEachDialect("operators' API", (db) => {
     const s = await p.signIn(a.email, a.password);
     const h = { cookie: s.cookie, "x-csrf-token": s.csrf };
     const queue = await p.app.inject({ method: "GET", url: "/api/chats?filter=queue", headers: h });
+    expect(queue.json(), queue.body).toHaveProperty("chats");
     expect(queue.json().chats).toHaveLength(1);
     expect(queue.json().chats[0]).toMatchObject({
       chatId: `${line}-c1`,
@@ -142,7 +143,7 @@ describeEachDialect("operators' API", (db) => {
       reason: "connectedElsewhere",
       message: "bot moved",
     });
-    await new Promise((r) => setImmediate(r));
+    await p.settled();
     p.hub.answers.status = { lines: [] };
     const attention = await p.app.inject({ method: "GET", url: "/api/lines/attention", headers: h });
     expect(attention.json().items).toEqual([

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { ManualClock } from "@openlines/protocol";
-import { migrate, openDatabase } from "@openlines/store";
+import { openDatabase } from "@openlines/store";
 import Fastify, { type FastifyInstance } from "fastify";
 import pino from "pino";
 import { apiModule } from "../../src/api/module.js";
@@ -11,8 +11,7 @@ import { linesModule } from "../../src/lines/module.js";
 import type { LineSettings } from "../../src/lines/settings.js";
 import type { ChatView, MessageView } from "../../src/messages/types.js";
 import { installErrorHandler } from "../../src/server.js";
-import type { PortalDatabase } from "../../src/store/index.js";
-import { linesMigrations } from "../../src/store/lines-schema.js";
+import { migratePortal, type PortalDatabase } from "../../src/store/index.js";
 
 /**
  * A portal with the auth, lines and API modules on a real database and a manual clock; the
@@ -130,8 +129,8 @@ export async function startTestPortal(
   options: { clock?: ManualClock; publicUrl?: string } = {},
 ): Promise<TestPortal> {
   const database = openDatabase<PortalDatabase>(url, { poolSize: 3 });
-  // Only this area's tables: the fakes stand in for the core modules.
-  await migrate(database.db, database.dialect, linesMigrations, "portal_lines");
+  // Every portal table (the API joins the core `chat` table); the fakes stand in for the core services.
+  await migratePortal(database);
   const clock = options.clock ?? new ManualClock(Date.UTC(2026, 0, 5, 10)); // a Monday, 10:00 UTC
   const messages = new FakeMessages();
   const hub = new FakeHub();
@@ -150,7 +149,7 @@ export async function startTestPortal(
     database,
     bus: new EventBus(),
     clock,
-    log: pino({ level: "silent" }),
+    log: pino({ level: process.env.LOG_LEVEL ?? "silent" }),
     services: {} as PortalServices,
   };
   ctx.bus.onError((event, err) => console.error("listener failed", event, err));
@@ -174,6 +173,7 @@ export async function startTestPortal(
   };
   const app = Fastify({ logger: false });
   installErrorHandler(app);
+  if (process.env.LOG_LEVEL) app.addHook("onError", async (_req, _reply, err) => console.error(err));
   for (const m of [authModule, linesModule, apiModule]) await m.register(app, ctx);
   await app.ready();
   for (const m of [authModule, linesModule, apiModule]) await m.start?.(ctx);
@@ -237,6 +237,7 @@ export async function startTestPortal(
       return { cookie: `openlines_session=${c.value}`, csrf: r.json().csrfToken };
     },
     async close() {
+      await settled();
       for (const m of [apiModule, linesModule, authModule]) await m.stop?.(ctx);
       await app.close();
       await database.close();
