@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Clock, ManualClock } from "@openlines/protocol";
@@ -34,7 +35,13 @@ export interface CorePortal {
  */
 export async function startCorePortal(
   databaseUrl: string,
-  o: { clock?: Clock; config?: Partial<PortalConfig>; modules?: PortalModule[] } = {},
+  o: {
+    clock?: Clock;
+    config?: Partial<PortalConfig>;
+    modules?: PortalModule[];
+    /** Listen on 127.0.0.1 at this port (0 = any) for a real hub to reach; default: inject only. */
+    listenPort?: number;
+  } = {},
 ): Promise<CorePortal> {
   const clock = o.clock ?? new ManualClock(Date.now());
   const hub = await new HubStub(() => clock.now()).start();
@@ -67,6 +74,7 @@ export async function startCorePortal(
   ];
   for (const m of modules) await m.register(app, ctx);
   for (const m of modules) await m.start?.(ctx);
+  if (o.listenPort !== undefined) await app.listen({ host: "127.0.0.1", port: o.listenPort });
   const events: CorePortal["events"] = [];
   const record = (event: keyof PortalEvents) =>
     bus.on(event, (payload) => void events.push({ event, payload }));
@@ -113,6 +121,15 @@ export async function startCorePortal(
   };
 }
 
+/** A free TCP port on 127.0.0.1 (for a portal whose URL must be known before it starts). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
 /** Counts rows of a core table. */
 export async function count(ctx: PortalContext, table: keyof PortalDatabase): Promise<number> {
   const r = await ctx.database.db
@@ -124,7 +141,7 @@ export async function count(ctx: PortalContext, table: keyof PortalDatabase): Pr
 
 /** Polls until `fn` returns a truthy value (no sleeps to wait for a condition in tests). */
 export async function until<T>(
-  fn: () => Promise<T> | T,
+  fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
   o: { timeoutMs?: number; what?: string } = {},
 ): Promise<T> {
   const end = Date.now() + (o.timeoutMs ?? 10_000);
