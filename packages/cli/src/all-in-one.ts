@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { createHub, type Hub, loadHubConfig, testPortal } from "@openlines/hub";
+import { builtinConnectors, createHub, type Hub, loadHubConfig, testPortal } from "@openlines/hub";
+import { createLivechat } from "@openlines/hub/connectors/livechat/index";
 import { createPortal, installErrorHandler, type Portal } from "@openlines/portal/server";
 import { generateSecret } from "@openlines/protocol";
 import Fastify, { type FastifyInstance } from "fastify";
@@ -84,7 +85,10 @@ export async function startAllInOne(o: AllInOneOptions = {}): Promise<AllInOne> 
     },
     { dev: true },
   );
-  const hub = createHub(hubConfig, { app, log: log.child({ name: "hub" }) });
+  // Visitors' uploads live in the data folder too, not in the working directory.
+  const livechat = createLivechat({ uploadDir: join(dataDir, "livechat-uploads") });
+  const connectors = builtinConnectors.map((d) => (d.type === livechat.type ? livechat : d));
+  const hub = createHub(hubConfig, { app, connectors, log: log.child({ name: "hub" }) });
   const portal = await createPortal(
     {
       portalId: local.portalId,
