@@ -62,6 +62,19 @@ describeEachDialect("the outbox", (ctx) => {
     });
   });
 
+  it("answers before the platform has answered", async () => {
+    t.platform.script("/send", { status: 200, body: { message_id: 777 }, hold: true });
+    const r = await p.rpc.sendMessages({
+      ...line,
+      messages: [{ id: "held", chat: { id: "42" }, text: "slow platform" }],
+    });
+    expect(r).toEqual({ accepted: ["held"] });
+    await until(() => t.platform.callsTo("/send").some((c) => c.body.text === "slow platform"));
+    expect(statusOf("held")).toBeUndefined();
+    t.platform.release();
+    expect((await until(() => statusOf("held"))).data.platformMessageId).toBe("777");
+  });
+
   it("waits at least the platform's retry-after, then delivers", async () => {
     t.platform.script("/send", { status: 429, body: { retry_after: 30 } });
     await p.rpc.sendMessages({ ...line, messages: [{ id: "m2", chat: { id: "42" }, text: "slow down" }] });

@@ -1,4 +1,4 @@
-import { type ManualClock, PORTAL_HEADER, signedHeaders } from "@openlines/protocol";
+import { Calls, type ManualClock, PORTAL_HEADER, signedHeaders } from "@openlines/protocol";
 import { describeEachDialect } from "@openlines/store/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startTestHub, type TestHub } from "../support/hub-harness.js";
@@ -85,6 +85,22 @@ describeEachDialect("the portal-facing calls", (ctx) => {
     ).rejects.toMatchObject({
       code: "SETTINGS_MISSING",
     });
+    await nothingStored();
+  });
+
+  it("refuses every method unsigned, with malformed JSON or with arguments of the wrong shape", async () => {
+    for (const method of Object.keys(Calls)) {
+      const unsigned = await post(method, "{}", { [PORTAL_HEADER]: "p1" });
+      expect([method, unsigned.status, await codeOf(unsigned)]).toEqual([
+        method,
+        401,
+        "SIGNATURE_HEADER_MISSING",
+      ]);
+      const broken = await post(method, "{", signed("{"));
+      expect([method, broken.status, await codeOf(broken)]).toEqual([method, 400, "BODY_NOT_JSON"]);
+      const wrong = await post(method, "[]", signed("[]"));
+      expect([method, wrong.status, await codeOf(wrong)]).toEqual([method, 422, "VALIDATION_FAILED"]);
+    }
     await nothingStored();
   });
 

@@ -175,6 +175,8 @@ export const echoConnector: ConnectorDefinition<EchoSettings> = {
 export interface Scripted {
   status: number;
   body?: unknown;
+  /** Hold the answer until `release()` is called (a platform that is slow to answer). */
+  hold?: boolean;
 }
 
 /**
@@ -185,6 +187,7 @@ export class EchoPlatform {
   readonly calls: { path: string; token: string; body: any }[] = [];
   readonly bots = new Map<string, { id: string; name: string }>();
   readonly #scripts = new Map<string, Scripted[]>();
+  readonly #held: (() => void)[] = [];
   #server: Server | undefined;
   #nextId = 1000;
   url = "";
@@ -194,6 +197,10 @@ export class EchoPlatform {
   }
   script(path: string, ...answers: Scripted[]) {
     this.#scripts.set(path, [...(this.#scripts.get(path) ?? []), ...answers]);
+  }
+  /** Lets every held answer go. */
+  release() {
+    for (const r of this.#held.splice(0)) r();
   }
   clearScripts() {
     this.#scripts.clear();
@@ -209,6 +216,7 @@ export class EchoPlatform {
     return this.url;
   }
   async stop() {
+    this.release();
     await new Promise((r) => this.#server?.close(r));
   }
 
@@ -232,6 +240,7 @@ export class EchoPlatform {
     const body = raw ? JSON.parse(raw) : undefined;
     this.calls.push({ path, token, body });
     const scripted = this.#scripts.get(path)?.shift();
+    if (scripted?.hold) await new Promise<void>((r) => this.#held.push(r));
     if (scripted) return send(scripted.status, scripted.body ?? {});
     const bot = this.bots.get(token);
     if (!bot) return send(401, { error: "unauthorized" });

@@ -1,8 +1,10 @@
 import type { ManualClock } from "@openlines/protocol";
 import { describeEachDialect } from "@openlines/store/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { echoSign } from "../support/echo-connector.js";
-import { hashOf, startTestHub, type TestHub, until } from "../support/hub-harness.js";
+import { hubConfig } from "../../src/config.js";
+import { reparseStored } from "../../src/server.js";
+import { echoConnector, echoSign } from "../support/echo-connector.js";
+import { hashOf, startTestHub, TEST_KEY, type TestHub, until } from "../support/hub-harness.js";
 
 describeEachDialect("the webhook entry point", (ctx) => {
   let t: TestHub;
@@ -142,6 +144,18 @@ describeEachDialect("the webhook entry point", (ctx) => {
     expect(fresh).toHaveLength(1);
     const byLine = await t.hub.reparse({ line: hash, since: 0 });
     expect(byLine.bodies).toBeGreaterThanOrEqual(2);
+  });
+
+  it("re-parses from the command line without serving, queueing into the durable queue", async () => {
+    const before = await t.count("packet");
+    const r = await reparseStored(
+      hubConfig({ key: TEST_KEY, databaseUrl: ctx.url(), baseUrls: { echo: { api: t.platform.url } } }),
+      { line: hash, since: 0 },
+      { connectors: [echoConnector], log: { info() {}, warn() {}, error() {} } },
+    );
+    expect(r.failed).toBe(0);
+    expect(r.queued).toBeGreaterThanOrEqual(2);
+    expect(await t.count("packet")).toBe(before + r.queued);
   });
 
   it("turns a platform file into a signed, expiring hub link that streams the file", async () => {
