@@ -51,29 +51,40 @@ export async function takePacket(ctx: PortalContext, raw: unknown): Promise<bool
   }
   const packet = parsed.data;
   let after: AfterCommit = [];
-  try {
-    after = await db.transaction().execute(async (trx) => {
-      const seen = await trx.selectFrom("taken_packet").select("id").where("id", "=", id).executeTakeFirst();
-      if (seen) return [];
-      await trx
-        .insertInto("taken_packet")
-        .values({
-          id,
-          line_id: packet.line,
-          connector: packet.connector,
-          type: packet.type,
-          outcome: "taken",
-          reason: null,
-          taken_ms: now,
-        })
-        .execute();
-      return route(ctx, trx, packet);
-    });
-  } catch (e) {
-    // The same packet committed by a concurrent delivery: it is taken.
-    const taken = await db.selectFrom("taken_packet").select("id").where("id", "=", id).executeTakeFirst();
-    if (taken) return true;
-    throw e;
+  // Two packets creating the same contact or chat at once (the same person on two lines) collide
+  // on a unique key, and a loaded database may pick a deadlock victim: the loser runs again and
+  // then finds what the winner created.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      after = await db.transaction().execute(async (trx) => {
+        const seen = await trx
+          .selectFrom("taken_packet")
+          .select("id")
+          .where("id", "=", id)
+          .executeTakeFirst();
+        if (seen) return [];
+        await trx
+          .insertInto("taken_packet")
+          .values({
+            id,
+            line_id: packet.line,
+            connector: packet.connector,
+            type: packet.type,
+            outcome: "taken",
+            reason: null,
+            taken_ms: now,
+          })
+          .execute();
+        return route(ctx, trx, packet);
+      });
+      break;
+    } catch (e) {
+      // The same packet committed by a concurrent delivery: it is taken.
+      const taken = await db.selectFrom("taken_packet").select("id").where("id", "=", id).executeTakeFirst();
+      if (taken) return true;
+      if (attempt >= 3) throw e;
+      ctx.log.info({ packet: id, attempt, err: e }, "packet transaction collided; running it again");
+    }
   }
   for (const fn of after) {
     try {

@@ -56,6 +56,21 @@ describeEachDialect("portal input", (d) => {
     expect(rows).toHaveLength(1);
   });
 
+  it("creates one contact when the same new person writes on two lines at the same moment", async () => {
+    const a = textPacket({ user: "twin", chat: "twin-chat", text: "line one" }, { line: "line-a" });
+    const b = textPacket({ user: "twin", chat: "twin-chat", text: "line two" }, { line: "line-b" });
+    const [ra, rb] = await Promise.all([p.deliver([a]), p.deliver([b])]);
+    expect([ra.body.taken, rb.body.taken]).toEqual([[a.id], [b.id]]);
+    const users = await p.ctx.database.db
+      .selectFrom("external_user")
+      .select("contact_id")
+      .where("platform_user_id", "=", "twin")
+      .execute();
+    expect(users).toHaveLength(1);
+    const history = await p.ctx.services.messages.history(users[0].contact_id);
+    expect(history.map((m) => m.text).sort()).toEqual(["line one", "line two"]);
+  });
+
   it("answers 401 to a delivery signed with another secret and changes nothing", async () => {
     const before = await count(p.ctx, "taken_packet");
     const pk = textPacket({ user: "intruder", text: "forged" });
