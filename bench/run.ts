@@ -71,7 +71,32 @@ export function formatTable(name: string, result: ScenarioResult): string {
   return out.join("\n");
 }
 
+/** `--markdown`: the tables of latest.json as Markdown (for docs/performance.md), nothing run. */
+export function markdown(results: Record<string, ScenarioResult | undefined>): string {
+  const out: string[] = [];
+  for (const [name, result] of Object.entries(results)) {
+    if (!result) continue;
+    const outage = result.results.some((r) => r.outage);
+    out.push(`**${name}** (${result.machine.cores} cores, node ${result.machine.node})`, "");
+    out.push(
+      `| system | store | messages | msg/s | p50 ms | p99 ms | enqueue/s | requests | duplicates |${outage ? " p99 ÷ no outage |" : ""}`,
+      `|---|---|--:|--:|--:|--:|--:|--:|--:|${outage ? "--:|" : ""}`,
+    );
+    for (const r of result.results) {
+      out.push(
+        `| ${r.system} | ${r.store} | ${r.messages} | ${r.throughput_per_s} | ${r.p50_ms} | ${r.p99_ms} | ${r.enqueue_per_s} | ${r.requests} | ${r.duplicates} |${outage ? ` ${r.p99_vs_no_outage ?? "–"} |` : ""}`,
+      );
+    }
+    out.push("");
+  }
+  return out.join("\n");
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes("--markdown")) {
+    console.log(markdown(readResults()));
+    return;
+  }
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
   const all = await loadScenarios();
   const unknown = wanted.filter((w) => !all.some((s) => s.name === w));

@@ -24,6 +24,8 @@ export interface ResultRow {
   outage?: boolean;
   /** p99 of this outage row ÷ p99 of the same system and store without outage. */
   p99_vs_no_outage?: number;
+  /** Wall time of the row's run, fresh store to stopped system, in seconds. */
+  duration_s?: number;
   /** Settings worth knowing when reading the row. */
   settings?: string;
 }
@@ -85,9 +87,11 @@ export interface MeasureOptions {
 export async function measure(sys: System, ctx: RunContext, o: MeasureOptions): Promise<ResultRow> {
   const w = ctx.workload;
   const expected = healthyCount(w);
+  const begun = Date.now();
   const recording = await ctx.stub.record(w.tag, w.messages, expected);
   const running = await sys.start(ctx);
   const started = new Float64Array(w.messages);
+  let row: ResultRow | undefined;
   let next = 0;
   let enqueued = 0;
   const t0 = benchNow();
@@ -117,7 +121,7 @@ export async function measure(sys: System, ctx: RunContext, o: MeasureOptions): 
       latencies[k++] = at - started[i];
     }
     latencies.sort();
-    return {
+    row = {
       system: sys.system,
       store: sys.store,
       messages: w.messages,
@@ -133,4 +137,6 @@ export async function measure(sys: System, ctx: RunContext, o: MeasureOptions): 
     clearInterval(progress);
     await running.stop();
   }
+  row.duration_s = Math.round((Date.now() - begun) / 1000);
+  return row;
 }
