@@ -100,7 +100,7 @@ export async function focusedId(page: Page): Promise<string> {
 export async function unlabelledControls(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const bad: string[] = [];
-    for (const el of document.querySelectorAll<HTMLElement>("input, select, textarea, button")) {
+    for (const el of Array.from(document.querySelectorAll<HTMLElement>("input, select, textarea, button"))) {
       if (el instanceof HTMLInputElement && el.type === "hidden") continue;
       const labelled =
         (el as HTMLInputElement).labels?.length ||
