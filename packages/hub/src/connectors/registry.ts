@@ -1,5 +1,6 @@
 import { type Capabilities, OpenlinesError } from "@openlines/protocol";
 import { z } from "zod";
+import { botframework } from "./botframework/index.js";
 import type { ConnectorDefinition } from "./contract.js";
 import { form } from "./form/index.js";
 import { livechat } from "./livechat/index.js";
@@ -14,6 +15,7 @@ export const builtinConnectors: ConnectorDefinition[] = [
   livechat,
   form,
   telegram,
+  botframework,
 ];
 
 /** A connector type resolved to its definition; a virtual type resolves to the real connector. */
