@@ -6,7 +6,7 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.outp
   const r = schema.safeParse(body ?? {});
   if (!r.success)
     throw new OpenlinesError("VALIDATION_FAILED", undefined, {
-      details: r.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+      details: r.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
     });
   return r.data;
 }

@@ -77,6 +77,7 @@ describeEachDialect("operators' API", (db) => {
     });
     expect(bad.statusCode).toBe(422);
     expect(bad.json().error.code).toBe("VALIDATION_FAILED");
+    expect(bad.json().error.details).toEqual([{ path: ["text"], message: expect.any(String) }]);
     const closed = await p.app.inject({
       method: "POST",
       url: `/api/sessions/${queue.json().chats[0].id}/close`,
