@@ -104,6 +104,11 @@ export interface ConnectorContext<S = any> {
    * would expose a token.
    */
   fileLink(ref: string, file: { name: string; type?: string; size?: number }): string;
+  /**
+   * The portal's message this line sent, found by the platform's message id (the outbox records
+   * both): platforms that report statuses by their own id need it for `deliveryStatus.messageId`.
+   */
+  sentMessage?(platformMessageId: string): Promise<{ messageId: string; chatId: string } | undefined>;
   log: {
     info(o: object, msg?: string): void;
     warn(o: object, msg?: string): void;

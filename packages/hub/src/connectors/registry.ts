@@ -2,9 +2,12 @@ import { type Capabilities, OpenlinesError } from "@openlines/protocol";
 import { z } from "zod";
 import { botframework } from "./botframework/index.js";
 import type { ConnectorDefinition } from "./contract.js";
+import { facebook } from "./facebook/index.js";
 import { form } from "./form/index.js";
+import { instagram } from "./instagram/index.js";
 import { livechat } from "./livechat/index.js";
 import { telegram } from "./telegram/index.js";
+import { whatsapp } from "./whatsapp/index.js";
 
 /**
  * The connectors installed on this hub. Adding a connector = one folder under `connectors/<type>/`

@@ -71,6 +71,15 @@ export function connectorInstances(
           });
           return `${hub.config.publicUrl}/files/${token}`;
         },
+        async sentMessage(platformMessageId) {
+          const r = await hub.db
+            .selectFrom("sent_message")
+            .select(["message_id", "chat_id"])
+            .where("line_connector_id", "=", row.id)
+            .where("platform_message_id", "=", platformMessageId)
+            .executeTakeFirst();
+          return r && { messageId: r.message_id, chatId: r.chat_id };
+        },
         log: {
           info: (o, m) => hub.log.info({ ...o, line: row.id, connector: row.connector }, m),
           warn: (o, m) => hub.log.warn({ ...o, line: row.id, connector: row.connector }, m),
