@@ -62,6 +62,20 @@ export function openStream(h: StreamHandlers): { close(): void } {
     };
   };
   connect();
+  // For the browser tests and for support: drop the connection and hold it down until resumed,
+  // to see the workspace catch up on what happened meanwhile.
+  (window as unknown as { __openlinesStream?: object }).__openlinesStream = {
+    pause() {
+      stopped = true;
+      clearTimeout(retryTimer);
+      ws?.close();
+    },
+    resume() {
+      if (!stopped) return;
+      stopped = false;
+      connect();
+    },
+  };
   return {
     close() {
       stopped = true;

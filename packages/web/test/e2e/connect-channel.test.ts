@@ -77,4 +77,61 @@ describe("admin pages in a real browser: connecting a channel through the wizard
     await shot(page, "line-with-telegram");
     await context.close();
   });
+
+  it("shows a Telegram customer with the channel's icon; a reply the platform refuses shows its reason, retry sends it, the ledger lists both attempts", async () => {
+    const shot = screenshots("telegram-chat");
+    const { page, context } = await newPage(world);
+    await signInAsAdmin(page, world);
+
+    // A customer writes to the bot; Telegram posts the update to the webhook.
+    const res = await fetch(telegram.webhook.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-telegram-bot-api-secret-token": telegram.webhook.secret_token ?? "",
+      },
+      body: JSON.stringify({
+        update_id: 900001,
+        message: {
+          message_id: 11,
+          from: { id: 4242, is_bot: false, first_name: "Alice", username: "alice" },
+          chat: { id: 4242, type: "private", first_name: "Alice" },
+          date: Math.floor(Date.now() / 1000),
+          text: "Is the blue kettle in stock?",
+        },
+      }),
+    });
+    expect(res.status).toBe(200);
+    const item = page.locator(".chat-item").filter({ has: page.getByRole("img", { name: "Telegram" }) });
+    await item.waitFor();
+    await shot(page, "telegram-conversation");
+    await item.click();
+    await page.getByText("Is the blue kettle in stock?").waitFor();
+
+    // The platform refuses the reply: the reason and a retry button show.
+    telegram.failNext(
+      { error_code: 403, description: "Forbidden: bot was blocked by the user" },
+      "sendMessage",
+    );
+    const reply = page.getByRole("textbox", { name: "Reply", exact: true });
+    await reply.fill("Yes, we have three left.");
+    await reply.press("Enter");
+    const message = page.locator(".message.out").filter({ hasText: "Yes, we have three left." });
+    await message.locator('.mark[data-status="failed"]').waitFor();
+    expect(await message.locator(".failure").textContent()).toMatch(/blocked/);
+    await shot(page, "reply-failed");
+
+    // Retry sends it; the ledger shows the failed attempt and the sent one.
+    await message.getByRole("button", { name: "Retry" }).click();
+    await message.locator('.mark[data-status="sent"]').waitFor();
+    await message.getByRole("button", { name: "Delivery details" }).click();
+    const ledger = message.locator("table.ledger");
+    await ledger.waitFor();
+    const rows = await ledger.locator("tbody tr").allTextContents();
+    expect(rows.some((r) => r.startsWith("1") && r.includes("failed"))).toBe(true);
+    expect(rows.some((r) => r.startsWith("2") && r.includes("sent to platform"))).toBe(true);
+    expect(telegram.callsOf("sendMessage").at(-1)?.params.text).toContain("Yes, we have three left.");
+    await shot(page, "retried-ledger");
+    await context.close();
+  });
 });
