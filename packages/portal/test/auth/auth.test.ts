@@ -138,6 +138,38 @@ describeEachDialect("operators' authentication", (db) => {
     expect((await p.ctx.services.auth.accounts.get(op.id)).presence).toBe("away");
   });
 
+  it("changes a password with the current one and refuses a disabled account", async () => {
+    const op = await p.operator();
+    const s = await p.signIn(op.email, op.password);
+    const h = { cookie: s.cookie, "x-csrf-token": s.csrf };
+    const wrong = await p.app.inject({
+      method: "POST",
+      url: "/api/session/password",
+      headers: h,
+      payload: { currentPassword: "not it", newPassword: "a brand new passphrase" },
+    });
+    expect(wrong.statusCode).toBe(403);
+    const ok = await p.app.inject({
+      method: "POST",
+      url: "/api/session/password",
+      headers: h,
+      payload: { currentPassword: op.password, newPassword: "a brand new passphrase" },
+    });
+    expect(ok.statusCode).toBe(200);
+    await expect(p.signIn(op.email, op.password)).rejects.toThrow("401");
+    await p.signIn(op.email, "a brand new passphrase");
+    await p.ctx.services.auth.accounts.update(op.id, { status: "disabled" });
+    const r = await p.app.inject({
+      method: "POST",
+      url: "/api/session",
+      payload: { email: op.email, password: "a brand new passphrase" },
+    });
+    expect(r.statusCode).toBe(403);
+    expect(
+      (await p.app.inject({ method: "GET", url: "/api/chats", headers: { cookie: s.cookie } })).statusCode,
+    ).toBe(403);
+  });
+
   it("accepts an API token without CSRF and stops accepting it once revoked", async () => {
     const op = await p.operator();
     const s = await p.signIn(op.email, op.password);
