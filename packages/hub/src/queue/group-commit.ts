@@ -8,6 +8,8 @@ import {
   insertPackets,
   inTransaction,
   type PacketRow,
+  pgEnqueue,
+  retrying,
   signalChange,
 } from "./sql.js";
 
@@ -78,33 +80,46 @@ export class GroupCommitter {
     }
   }
 
+  /** One statement per group (sql.ts pgEnqueue); a group naming a missing line is split once. */
+  async #commitPostgres(group: Waiter[], now: number): Promise<void> {
+    let members = group;
+    for (;;) {
+      let result: { missing: string[] };
+      try {
+        result = await retrying(() =>
+          pgEnqueue(this.database.db, packetRows(members, now), now, this.instanceId),
+        );
+      } catch (e) {
+        for (const w of members) w.reject(e);
+        return;
+      }
+      if (result.missing.length === 0) break;
+      const missing = new Set(result.missing);
+      const refused = members.filter((w) => w.items.some((i) => missing.has(i.lineConnectorId)));
+      for (const w of refused)
+        w.reject(lineUnknown(w.items.find((i) => missing.has(i.lineConnectorId))?.lineConnectorId));
+      members = members.filter((w) => !refused.includes(w));
+      if (members.length === 0) return;
+    }
+    for (const w of members) w.resolve();
+    this.committed();
+  }
+
   async #commit(group: Waiter[]): Promise<void> {
     const { db, dialect } = this.database;
     const now = this.now();
     let accepted: Waiter[] = [];
     let known = new Set<string>();
+    if (dialect === "postgres") {
+      await this.#commitPostgres(group, now);
+      return;
+    }
     try {
       await inTransaction(db, async (trx) => {
         const lines = [...new Set(group.flatMap((w) => w.items.map((i) => i.lineConnectorId)))];
         known = await existingLines(trx, lines);
         accepted = group.filter((w) => w.items.every((i) => known.has(i.lineConnectorId)));
-        const seen = new Set<string>();
-        const rows: PacketRow[] = [];
-        for (const w of accepted) {
-          for (const { lineConnectorId, packet } of w.items) {
-            if (seen.has(packet.id)) continue;
-            seen.add(packet.id);
-            const body = JSON.stringify(packet);
-            rows.push({
-              id: packet.id,
-              line_connector_id: lineConnectorId,
-              type: packet.type,
-              body,
-              size: Buffer.byteLength(body),
-              created_ms: now,
-            });
-          }
-        }
+        const rows = packetRows(accepted, now);
         if (rows.length === 0) return;
         const added = await insertPackets(trx, dialect, rows);
         await addWaiting(trx, added, now);
@@ -117,18 +132,41 @@ export class GroupCommitter {
     for (const w of group) {
       if (accepted.includes(w)) w.resolve();
       else {
-        const missing = w.items.find((i) => !known.has(i.lineConnectorId));
-        w.reject(
-          new OpenlinesError(
-            "LINE_UNKNOWN",
-            "No line connector has this id; nothing of the call was queued.",
-            {
-              details: { lineConnectorId: missing?.lineConnectorId },
-            },
-          ),
-        );
+        w.reject(lineUnknown(w.items.find((i) => !known.has(i.lineConnectorId))?.lineConnectorId));
       }
     }
     if (accepted.length > 0) this.committed();
   }
+}
+
+function lineUnknown(lineConnectorId: string | undefined): OpenlinesError {
+  return new OpenlinesError(
+    "LINE_UNKNOWN",
+    "No line connector has this id; nothing of the call was queued.",
+    {
+      details: { lineConnectorId },
+    },
+  );
+}
+
+/** The rows of a group, in call order, each packet id once. */
+function packetRows(group: Waiter[], now: number): PacketRow[] {
+  const seen = new Set<string>();
+  const rows: PacketRow[] = [];
+  for (const w of group) {
+    for (const { lineConnectorId, packet } of w.items) {
+      if (seen.has(packet.id)) continue;
+      seen.add(packet.id);
+      const body = JSON.stringify(packet);
+      rows.push({
+        id: packet.id,
+        line_connector_id: lineConnectorId,
+        type: packet.type,
+        body,
+        size: Buffer.byteLength(body),
+        created_ms: now,
+      });
+    }
+  }
+  return rows;
 }

@@ -28,7 +28,7 @@ export interface QueueOptions {
   ackDeadlineMs?: number;
   /** A line claimed by an instance that stopped renewing is taken over after this. Default 30 s. */
   leaseMs?: number;
-  /** Lines delivered in parallel by this instance. Default 8. */
+  /** Lines delivered in parallel by this instance (requests in flight). Default 32. */
   concurrency?: number;
   /**
    * Where the database has no NOTIFY (MySQL/MariaDB; SQLite shared by several processes), how often

@@ -17,7 +17,7 @@ export const queueDefaults = Object.freeze({
   // that a lost ack is noticed within a minute.
   ackDeadlineMs: 30_000,
   leaseMs: 30_000,
-  concurrency: 8,
+  concurrency: 32,
   crossInstanceCheckMs: 1000,
   stopTimeoutMs: 10_000,
 });

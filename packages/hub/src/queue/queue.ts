@@ -30,9 +30,12 @@ import {
   markSent,
   nextWake,
   oldestPackets,
+  pgClaimReady,
+  pgSettleTaken,
   readyLines,
   releaseLeases,
   renewLeases,
+  retrying,
   settleFailure,
   settleSuccess,
   signalChange,
@@ -278,8 +281,17 @@ class HubQueue implements Queue {
         if (free <= 0 || !this.#running) break;
         const now = this.#o.clock.now();
         const me = this.instanceId;
-        const ids = await readyLines(this.#db, now, me, [...this.#flights.keys()], free);
-        const claimed = await claimLines(this.#db, ids, now, me, this.#o.leaseMs);
+        const held = [...this.#flights.keys()];
+        const claimed =
+          this.#options.database.dialect === "postgres"
+            ? await pgClaimReady(this.#db, now, me, held, free, this.#o.leaseMs)
+            : await claimLines(
+                this.#db,
+                await readyLines(this.#db, now, me, held, free),
+                now,
+                me,
+                this.#o.leaseMs,
+              );
         if (!this.#running) {
           await releaseLeases(
             this.#db,
@@ -428,11 +440,14 @@ class HubQueue implements Queue {
         return;
       }
       const now = o.clock.now();
-      const n = await inTransaction(this.#db, async (trx) => {
-        const deleted = await deleteLinePackets(trx, line.id, taken);
-        await settleSuccess(trx, line.id, me, now, deleted);
-        return deleted;
-      });
+      const n =
+        this.#options.database.dialect === "postgres"
+          ? await retrying(() => pgSettleTaken(this.#db, line.id, taken, me, now))
+          : await inTransaction(this.#db, async (trx) => {
+              const deleted = await deleteLinePackets(trx, line.id, taken);
+              await settleSuccess(trx, line.id, me, now, deleted);
+              return deleted;
+            });
       this.events.emit("batch:delivered", {
         lineConnectorId: line.id,
         portalId: line.portal_id,

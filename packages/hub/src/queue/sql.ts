@@ -544,3 +544,130 @@ export async function countDeadLetters(db: Db, line: string): Promise<number> {
     .executeTakeFirst();
   return Number(row?.n ?? 0);
 }
+
+// --- PostgreSQL fast paths: one statement (one round trip, one implicit transaction) each ---
+
+/** Retries a single statement chosen as a deadlock victim. */
+export async function retrying<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (attempt >= 5 || !transient(e)) throw e;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+}
+
+/**
+ * PostgreSQL: a whole group in one statement. Inserts the packets in order (skipping ids already
+ * queued), raises `waiting` of each line by what was inserted and sends the NOTIFY, all in the
+ * statement's own transaction. If any line connector does not exist nothing is written and the
+ * missing ids are returned, so the caller can refuse those callers and retry the rest.
+ */
+export async function pgEnqueue(
+  db: Db,
+  rows: PacketRow[],
+  now: number,
+  instanceId: string,
+): Promise<{ missing: string[] }> {
+  const r = await sql<{ missing: string[] | null }>`
+    with input as (
+      select * from unnest(
+        ${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.line_connector_id)}::text[],
+        ${rows.map((r) => r.type)}::text[], ${rows.map((r) => r.body)}::text[],
+        ${rows.map((r) => r.size)}::int[], ${rows.map((r) => r.created_ms)}::int8[]
+      ) with ordinality as u(id, lcid, type, body, size, created_ms, ord)
+    ),
+    missing as (
+      select distinct lcid from input where not exists (select 1 from line_connector l where l.id = input.lcid)
+    ),
+    ins as (
+      insert into packet (id, line_connector_id, type, body, size, created_ms)
+      select id, lcid, type, body, size, created_ms from input
+      where not exists (select 1 from missing) order by ord
+      on conflict (id) do nothing
+      returning line_connector_id
+    ),
+    cnt as (select line_connector_id, count(*)::int as n from ins group by line_connector_id),
+    upd as (
+      update line_connector l set waiting = l.waiting + cnt.n, updated_ms = ${now}::int8
+      from cnt where l.id = cnt.line_connector_id returning l.id
+    )
+    select (select array_agg(lcid) from missing) as missing, (select count(*) from upd) as lines,
+      pg_notify(${NOTIFY_CHANNEL}, ${instanceId})
+  `.execute(db);
+  return { missing: r.rows[0]?.missing ?? [] };
+}
+
+/**
+ * PostgreSQL: reads the ready lines and claims them in one statement; rows another instance is
+ * claiming at the same moment are skipped (`FOR UPDATE SKIP LOCKED`), never waited for.
+ */
+export async function pgClaimReady(
+  db: Db,
+  now: number,
+  me: string,
+  exclude: string[],
+  limit: number,
+  leaseMs: number,
+): Promise<ClaimedLine[]> {
+  const r = await sql<ClaimedLine & { served_ms: number }>`
+    update line_connector l set lease_owner = ${me}, lease_until = ${now + leaseMs}::int8
+    from portal p
+    where p.id = l.portal_id and l.id in (
+      select r.id from line_connector r join portal rp on rp.id = r.portal_id
+      where r.waiting > 0
+        and (r.blocked_until is null or r.blocked_until <= ${now}::int8)
+        and (r.lease_until is null or r.lease_until < ${now}::int8 or r.lease_owner = ${me})
+        and rp.state <> 'disabled'
+        and not (r.id = any(${exclude}::text[]))
+      order by r.served_ms, r.id
+      limit ${limit}
+      for update of r skip locked
+    )
+    returning l.id, l.portal_id, l.line_id, l.connector, l.attempts, l.first_failure_ms, l.served_ms,
+      p.base_url, p.secret_enc
+  `.execute(db);
+  return r.rows
+    .sort((a, b) => Number(a.served_ms) - Number(b.served_ms) || (a.id < b.id ? -1 : 1))
+    .map((l) => ({
+      id: l.id,
+      portal_id: l.portal_id,
+      line_id: l.line_id,
+      connector: l.connector,
+      attempts: Number(l.attempts),
+      first_failure_ms: l.first_failure_ms === null ? null : Number(l.first_failure_ms),
+      base_url: l.base_url,
+      secret_enc: l.secret_enc,
+    }));
+}
+
+/**
+ * PostgreSQL: deletes the packets the portal took and settles the line in one statement: the
+ * count always, the success (attempts, block, lease, turn) only while the lease is still ours.
+ */
+export async function pgSettleTaken(
+  db: Db,
+  line: string,
+  ids: string[],
+  me: string,
+  now: number,
+): Promise<number> {
+  const r = await sql<{ n: number }>`
+    with d as (delete from packet where line_connector_id = ${line} and id = any(${ids}::text[]) returning 1),
+    c as (select count(*)::int as n from d)
+    update line_connector set
+      waiting = waiting - (select n from c),
+      attempts = case when lease_owner = ${me} then 0 else attempts end,
+      blocked_until = case when lease_owner = ${me} then null else blocked_until end,
+      first_failure_ms = case when lease_owner = ${me} then null else first_failure_ms end,
+      served_ms = case when lease_owner = ${me} then ${now}::int8 else served_ms end,
+      lease_until = case when lease_owner = ${me} then null else lease_until end,
+      lease_owner = case when lease_owner = ${me} then null else lease_owner end,
+      updated_ms = ${now}::int8
+    where id = ${line}
+    returning (select n from c) as n
+  `.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
+}
