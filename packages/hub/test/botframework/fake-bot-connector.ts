@@ -216,7 +216,7 @@ export class FakeBotConnector {
         failure.headers,
       );
     }
-    call.status = 200;
+    call.status = req.method === "POST" ? 201 : 200;
     if (req.method === "DELETE") return json(200, {});
     const id = req.method === "PUT" ? (call.activityId ?? "") : `activity-${this.#nextId++}`;
     call.answer = { id };
