@@ -104,4 +104,89 @@ describe("workspace in a real browser: a visitor and an operator talk through th
     await operator.context.close();
     await visitor.context.close();
   });
+
+  it("keeps internal notes from the customer, inserts emoji and quick answers by keyboard, labels the chat, shows typing, and catches up after the stream drops", async () => {
+    const shot = screenshots("workspace-tools");
+    const { page: op, context: opContext } = await newPage(world);
+    await signInAsAdmin(op, world);
+    const { page: vis, context: visContext } = await newPage(world);
+    await vis.goto(`${world.server.url}/demo`);
+    await vis.getByRole("button", { name: "Chat with us" }).click();
+    await vis.getByLabel("Your message").fill("Do you ship to Norway?");
+    await vis.getByLabel("Your message").press("Enter");
+    const item = op.locator(".chat-item").filter({ hasText: "Live chat" }).first();
+    await item.waitFor();
+    await item.click();
+    await op.getByText("Do you ship to Norway?").waitFor();
+    const reply = op.getByRole("textbox", { name: "Reply", exact: true });
+
+    // An internal note.
+    await op.getByRole("checkbox", { name: "Internal note" }).check();
+    await op.getByRole("textbox", { name: "Internal note" }).fill("Asked about Norway twice last year");
+    await op.getByRole("textbox", { name: "Internal note" }).press("Enter");
+    await op.locator(".message.note").filter({ hasText: "Asked about Norway twice" }).waitFor();
+    await op.getByRole("checkbox", { name: "Internal note" }).uncheck();
+
+    // An emoji from the picker, by keyboard only.
+    await reply.fill("Yes we do ");
+    await reply.focus();
+    await op.keyboard.press("Tab");
+    await op.keyboard.press("Enter");
+    await op.getByRole("button", { name: "grinning face" }).waitFor();
+    await op.keyboard.press("ArrowRight");
+    await op.keyboard.press("Enter");
+    await op.waitForFunction(() => document.activeElement?.id === "reply-text");
+    expect(await reply.inputValue()).toBe("Yes we do 😂");
+    await shot(op, "emoji-inserted");
+    await op.keyboard.press("Enter");
+    await vis.getByText("Yes we do 😂").waitFor();
+
+    // A quick answer: saved from the reply box, then inserted.
+    await reply.fill("Delivery to Norway takes 3–5 working days.");
+    await op.getByRole("button", { name: "Quick answers" }).click();
+    await op.getByLabel("Save the reply box as a quick answer named").fill("Norway delivery");
+    await op.getByRole("button", { name: "Save", exact: true }).click();
+    await reply.fill("");
+    await op.getByRole("button", { name: /Norway delivery/ }).click();
+    expect(await reply.inputValue()).toBe("Delivery to Norway takes 3–5 working days.");
+    await reply.press("Enter");
+    await vis.getByText("Delivery to Norway takes 3–5 working days.").waitFor();
+
+    // A label, shown on the card and in the list.
+    await op.getByLabel("Add a label").fill("export");
+    await op.getByLabel("Add a label").press("Enter");
+    await op.locator(".label-list").getByText("export").waitFor();
+    await op.getByRole("tab", { name: /Mine/ }).click();
+    await op.locator(".chat-item .labels").filter({ hasText: "export" }).waitFor();
+    await shot(op, "labelled");
+
+    // The customer types; the operator sees it. The widget and the hub pass on one typing signal
+    // per 3 s, and the first message's own came moments ago: keep typing until it shows.
+    const typing = op.locator(".typing").filter({ hasText: "is typing…" });
+    for (let i = 0; i < 40 && !(await typing.isVisible()); i++) {
+      await vis.getByLabel("Your message").press("a");
+      await typing.waitFor({ timeout: 250 }).catch(() => {});
+    }
+    await typing.waitFor({ timeout: 1000 });
+    await shot(op, "customer-typing");
+    await vis.getByLabel("Your message").fill("");
+
+    // The stream drops; the customer writes meanwhile; reconnecting catches up.
+    await op.evaluate(() => (window as any).__openlinesStream.pause());
+    await op.getByText("○ Reconnecting…").waitFor();
+    await vis.getByLabel("Your message").fill("Great, and the price?");
+    await vis.getByLabel("Your message").press("Enter");
+    await vis.locator("li").filter({ hasText: "Great, and the price?" }).getByText(/✓/).waitFor();
+    expect(await op.getByText("Great, and the price?").count()).toBe(0);
+    await op.evaluate(() => (window as any).__openlinesStream.resume());
+    await op.getByText("● Live").waitFor();
+    await op.getByText("Great, and the price?").waitFor();
+    await shot(op, "caught-up");
+
+    // The customer never saw the note.
+    expect(await vis.getByText("Asked about Norway twice").count()).toBe(0);
+    await shot(vis, "visitor-view");
+    await opContext.close();
+    await visContext.close();
+  });
 });
