@@ -7,7 +7,7 @@ import {
 } from "@openlines/protocol";
 import type { PortalContext } from "../context.js";
 import type { PortalModule } from "../module.js";
-import { takePacket } from "./take.js";
+import { takePackets } from "./take.js";
 import "./types.js";
 
 export interface InputModuleOptions {
@@ -70,18 +70,5 @@ export async function takeBatch(ctx: PortalContext, raw: Buffer): Promise<string
   if (body.portal !== undefined && body.portal !== ctx.config.portalId) {
     throw new OpenlinesError("VALIDATION_FAILED", "The delivery is addressed to another portal.");
   }
-  const taken: string[] = [];
-  for (const p of body.packets as unknown[]) {
-    try {
-      if (await takePacket(ctx, p)) taken.push((p as { id: string }).id);
-    } catch (e) {
-      ctx.log.error(
-        { err: e, packet: (p as { id?: unknown })?.id },
-        "packet not taken; the hub will deliver it again",
-      );
-      // Later packets of the same chat must not overtake this one: stop here.
-      break;
-    }
-  }
-  return taken;
+  return takePackets(ctx, body.packets as unknown[]);
 }

@@ -1,5 +1,5 @@
 import { type Packet, Packet as PacketSchema } from "@openlines/protocol";
-import type { Insertable } from "kysely";
+import type { Kysely } from "kysely";
 import type { PortalContext } from "../context.js";
 import {
   type AfterCommit,
@@ -8,99 +8,159 @@ import {
   takeReadStatus,
   takeTyping,
 } from "../messages/inbound.js";
-import type { TakenPacketTable } from "../store/core-schema.js";
+import type { PortalDatabase } from "../store/index.js";
+
+type Db = Kysely<PortalDatabase>;
+
+/** A packet of a delivery, checked: its id, and either the parsed packet or why it was rejected. */
+interface Checked {
+  id: string;
+  packet?: Packet;
+  rejected?: { reason: string; line: string; connector: string; type: string };
+}
 
 /**
- * Takes one packet exactly once. The `taken_packet` row is inserted first in the packet's own
- * transaction, so a duplicate (redelivery, or the same packet racing in on two connections)
- * either finds the row or fails on its primary key and rolls back everything it did. A packet
- * that does not match the schema is recorded as `rejected` and still counted as taken: the hub
- * would otherwise redeliver it until its packets expire. A database failure is not taken, so the
- * hub tries again. Returns whether the packet counts as taken.
+ * Takes the packets of one delivery exactly once, in order, and returns the ids now committed.
+ *
+ * Each packet's `taken_packet` row is written in the same transaction as its effects, so a
+ * duplicate (a redelivery, or the same packet racing in on another connection) either finds the
+ * row or fails on its primary key and rolls back everything it did. A packet that does not match
+ * the schema is recorded as `rejected` and still counted as taken: the hub would otherwise
+ * redeliver it until it expires. A packet whose effects cannot be committed is not taken, nor are
+ * the packets after it (order within a chat), so the hub delivers them again.
+ *
+ * Trade-off: the packets of a delivery are first tried in **one** transaction per chunk — one
+ * commit (one fsync) for up to `chunk` packets instead of one per packet, which is most of the
+ * cost of taking a packet. If that transaction fails for any reason, it rolled back entirely and
+ * the chunk is taken again packet by packet, each in its own transaction with a few retries
+ * (collisions on a new contact or chat between two concurrent deliveries end there).
  */
-export async function takePacket(ctx: PortalContext, raw: unknown): Promise<boolean> {
-  const db = ctx.database.db;
+export async function takePackets(ctx: PortalContext, raws: unknown[], chunk = 200): Promise<string[]> {
+  const checked: Checked[] = [];
+  for (const raw of raws) {
+    const c = check(ctx, raw);
+    if (!c) break; // no id: it cannot be acknowledged, and the ones after it must wait for it
+    checked.push(c);
+  }
+  const taken: string[] = [];
+  for (let i = 0; i < checked.length; i += chunk) {
+    const part = checked.slice(i, i + chunk);
+    let after: AfterCommit | undefined;
+    if (part.length > 1) {
+      try {
+        after = await ctx.database.db.transaction().execute(async (trx) => {
+          const all: AfterCommit = [];
+          for (const c of part) all.push(...(await apply(ctx, trx, c)));
+          return all;
+        });
+      } catch (e) {
+        ctx.log.info(
+          { err: e, packets: part.length },
+          "batch transaction failed; taking its packets one by one",
+        );
+      }
+    }
+    if (after) {
+      await runAfter(ctx, after);
+      taken.push(...part.map((c) => c.id));
+      continue;
+    }
+    for (const c of part) {
+      try {
+        await takeOne(ctx, c);
+        taken.push(c.id);
+      } catch (e) {
+        ctx.log.error({ err: e, packet: c.id }, "packet not taken; the hub will deliver it again");
+        return taken;
+      }
+    }
+  }
+  return taken;
+}
+
+function check(ctx: PortalContext, raw: unknown): Checked | undefined {
   const envelope = (raw ?? {}) as Record<string, unknown>;
   const id =
     typeof envelope.id === "string" && envelope.id.length > 0 && envelope.id.length <= 256
       ? envelope.id
-      : null;
+      : undefined;
   if (!id) {
     ctx.log.warn("packet without an id; cannot be taken");
-    return false;
+    return undefined;
   }
   const parsed = PacketSchema.safeParse(raw);
-  const now = ctx.clock.now();
+  if (parsed.success) return { id, packet: parsed.data };
+  const reason = parsed.error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.join(".")}: ${i.message}`)
+    .join("; ");
+  ctx.log.warn({ packet: id, reason }, "packet rejected: it does not match the exchange format");
   const str = (v: unknown, max: number) => (typeof v === "string" ? v.slice(0, max) : "");
-  if (!parsed.success) {
-    const reason = parsed.error.issues
-      .slice(0, 5)
-      .map((i) => `${i.path.join(".")}: ${i.message}`)
-      .join("; ");
-    ctx.log.warn({ packet: id, reason }, "packet rejected: it does not match the exchange format");
-    await insertTaken(ctx, {
-      id,
-      line_id: str(envelope.line, 255),
+  return {
+    id,
+    rejected: {
+      reason: reason.slice(0, 4000),
+      line: str(envelope.line, 255),
       connector: str(envelope.connector, 64),
       type: str(envelope.type, 32),
-      outcome: "rejected",
-      reason,
-      taken_ms: now,
-    }).catch(ignoreDuplicate);
-    return true;
-  }
-  const packet = parsed.data;
-  let after: AfterCommit = [];
-  // Two packets creating the same contact or chat at once (the same person on two lines) collide
-  // on a unique key, and a loaded database may pick a deadlock victim: the loser runs again and
-  // then finds what the winner created.
+    },
+  };
+}
+
+/** One packet in its own transaction, run again on a collision. */
+async function takeOne(ctx: PortalContext, c: Checked): Promise<void> {
+  const db = ctx.database.db;
   for (let attempt = 1; ; attempt++) {
     try {
-      after = await db.transaction().execute(async (trx) => {
-        const seen = await trx
-          .selectFrom("taken_packet")
-          .select("id")
-          .where("id", "=", id)
-          .executeTakeFirst();
-        if (seen) return [];
-        await trx
-          .insertInto("taken_packet")
-          .values({
-            id,
-            line_id: packet.line,
-            connector: packet.connector,
-            type: packet.type,
-            outcome: "taken",
-            reason: null,
-            taken_ms: now,
-          })
-          .execute();
-        return route(ctx, trx, packet);
-      });
-      break;
+      const after = await db.transaction().execute((trx) => apply(ctx, trx, c));
+      await runAfter(ctx, after);
+      return;
     } catch (e) {
       // The same packet committed by a concurrent delivery: it is taken.
-      const taken = await db.selectFrom("taken_packet").select("id").where("id", "=", id).executeTakeFirst();
-      if (taken) return true;
+      const taken = await db
+        .selectFrom("taken_packet")
+        .select("id")
+        .where("id", "=", c.id)
+        .executeTakeFirst();
+      if (taken) return;
       if (attempt >= 3) throw e;
-      ctx.log.info({ packet: id, attempt, err: e }, "packet transaction collided; running it again");
+      ctx.log.info({ packet: c.id, attempt, err: e }, "packet transaction collided; running it again");
     }
   }
+}
+
+/** Records the packet as taken (or rejected) and applies it, inside `trx`; [] when already taken. */
+async function apply(ctx: PortalContext, trx: Db, c: Checked): Promise<AfterCommit> {
+  const seen = await trx.selectFrom("taken_packet").select("id").where("id", "=", c.id).executeTakeFirst();
+  if (seen) return [];
+  const now = ctx.clock.now();
+  const p = c.packet;
+  await trx
+    .insertInto("taken_packet")
+    .values({
+      id: c.id,
+      line_id: p ? p.line : c.rejected!.line,
+      connector: p ? p.connector : c.rejected!.connector,
+      type: p ? p.type : c.rejected!.type,
+      outcome: p ? "taken" : "rejected",
+      reason: p ? null : c.rejected!.reason,
+      taken_ms: now,
+    })
+    .execute();
+  return p ? route(ctx, trx, p) : [];
+}
+
+async function runAfter(ctx: PortalContext, after: AfterCommit): Promise<void> {
   for (const fn of after) {
     try {
       await fn();
     } catch (e) {
-      ctx.log.error({ err: e, packet: id }, "after-commit work of a packet failed");
+      ctx.log.error({ err: e }, "after-commit work of a packet failed");
     }
   }
-  return true;
 }
 
-async function route(
-  ctx: PortalContext,
-  trx: Parameters<typeof takeMessage>[1],
-  p: Packet,
-): Promise<AfterCommit> {
+async function route(ctx: PortalContext, trx: Db, p: Packet): Promise<AfterCommit> {
   switch (p.type) {
     case "testConnection":
       return [
@@ -135,7 +195,7 @@ async function route(
           .execute();
       }
       return [
-        () => ctx.services.hub?.forget?.(),
+        () => ctx.services.hub?.forget?.(p.line),
         () =>
           ctx.bus.emit("line.deactivated", {
             lineId: p.line,
@@ -147,9 +207,3 @@ async function route(
     }
   }
 }
-
-async function insertTaken(ctx: PortalContext, row: Insertable<TakenPacketTable>) {
-  await ctx.database.db.insertInto("taken_packet").values(row).execute();
-}
-
-function ignoreDuplicate(): void {}

@@ -11,9 +11,9 @@ import type { PortalContext } from "../context.js";
 import { recordInboundFiles } from "../files/inbound.js";
 import { fileLimits } from "../files/limits.js";
 import type { PortalDatabase } from "../store/index.js";
-import { appendHop, MovesFrom, parseWireId } from "./ledger.js";
+import { appendHop, appendHops, MovesFrom, parseWireId } from "./ledger.js";
 import { LedgerHops } from "./types.js";
-import { type ChatRow, chatView, loadChat, loadMessage } from "./views.js";
+import { type ChatRow, chatView, loadChat, loadMessage, type MessageRow, messageView } from "./views.js";
 
 type Db = Kysely<PortalDatabase>;
 
@@ -147,56 +147,51 @@ export async function takeMessage(
     if (original) replyTo = original.id;
   }
   const messageId = sortableId("m", now);
-  await trx
-    .insertInto("message")
-    .values({
-      id: messageId,
-      chat_id: chatId,
-      contact_id: who.contactId,
-      direction: "in",
-      author_type: "customer",
-      author_id: who.externalUserId,
-      text: data.message.text,
-      status: "received",
-      platform_message_id: data.message.id,
-      reply_to: replyTo,
-      internal: 0,
-      template: null,
-      extra:
-        data.message.extra || data.event
-          ? JSON.stringify({ ...data.message.extra, event: data.event })
-          : null,
-      attempt: 0,
-      failure_reason: null,
-      handover_tries: 0,
-      next_try_ms: null,
-      created_ms: now,
-      edited_ms: null,
-      deleted_ms: null,
-    })
-    .execute();
+  const row: MessageRow = {
+    id: messageId,
+    chat_id: chatId,
+    contact_id: who.contactId,
+    direction: "in",
+    author_type: "customer",
+    author_id: who.externalUserId,
+    text: data.message.text,
+    status: "received",
+    platform_message_id: data.message.id,
+    reply_to: replyTo,
+    internal: 0,
+    template: null,
+    extra:
+      data.message.extra || data.event ? JSON.stringify({ ...data.message.extra, event: data.event }) : null,
+    attempt: 0,
+    failure_reason: null,
+    handover_tries: 0,
+    next_try_ms: null,
+    created_ms: now,
+    edited_ms: null,
+    deleted_ms: null,
+  };
+  await trx.insertInto("message").values(row).execute();
   await trx.updateTable("chat").set({ last_inbound_ms: now }).where("id", "=", chatId).execute();
-  const downloads = await recordInboundFiles(
+  const files = await recordInboundFiles(
     trx,
     messageId,
     data.message.files,
     fileLimits(ctx.config.files),
     now,
   );
-  await appendHop(trx, messageId, 0, LedgerHops.receivedByHub, packet.created);
-  await appendHop(trx, messageId, 0, LedgerHops.deliveredToPortal, now, `packet ${packet.id}`);
-  await appendHop(trx, messageId, 0, LedgerHops.stored, now);
+  await appendHops(trx, [
+    { messageId, attempt: 0, hop: LedgerHops.receivedByHub, at: packet.created },
+    { messageId, attempt: 0, hop: LedgerHops.deliveredToPortal, at: now, detail: `packet ${packet.id}` },
+    { messageId, attempt: 0, hop: LedgerHops.stored, at: now },
+  ]);
+  // The views are built from what was just written: no reads after commit but the contact's.
+  const message = messageView(row, files.files);
+  const view = chatView({ ...chat, last_inbound_ms: now });
   after.push(async () => {
-    const db = ctx.database.db;
-    const [message, view, [contact]] = await Promise.all([
-      loadMessage(db, messageId),
-      loadChat(db, chatId),
-      loadContacts(db, [who.contactId]),
-    ]);
-    if (message && view && contact) {
-      ctx.bus.emit("message.received", { message, chat: view, contact, isNewChat: isNew });
-    }
+    const [contact] = await loadContacts(ctx.database.db, [who.contactId]);
+    if (contact) ctx.bus.emit("message.received", { message, chat: view, contact, isNewChat: isNew });
   });
+  const downloads = files.pending;
   if (downloads.length > 0) after.push(() => ctx.services.files.download(downloads));
   return after;
 }

@@ -22,6 +22,26 @@ export async function appendHop(
     .execute();
 }
 
+/** Several hops in one statement (an inbound message's first three). */
+export async function appendHops(
+  trx: Kysely<PortalDatabase>,
+  hops: Array<{ messageId: string; attempt: number; hop: LedgerHop; at: number; detail?: string | null }>,
+): Promise<void> {
+  if (hops.length === 0) return;
+  await trx
+    .insertInto("delivery_ledger")
+    .values(
+      hops.map((h) => ({
+        message_id: h.messageId,
+        attempt: h.attempt,
+        hop: h.hop,
+        at_ms: h.at,
+        detail: h.detail ?? null,
+      })),
+    )
+    .execute();
+}
+
 /** The statuses an outgoing message may be in for it to move to each status. */
 export const MovesFrom: Record<"queued" | "sent" | "delivered" | "read" | "failed", MessageStatus[]> = {
   queued: ["stored", "unsent"],
