@@ -2,13 +2,13 @@ import { ManualClock } from "@openlines/protocol";
 import type { ConnectorContext, ConnectorDefinition } from "../../src/connectors/contract.js";
 
 /** A ConnectorContext for unit tests: chat context and sent messages in memory, file links recorded. */
-export function testContext<S>(definition: ConnectorDefinition<S>, graphUrl: string, settings: S) {
+export function testContext(definition: ConnectorDefinition<any>, graphUrl: string, settings: unknown) {
   const links: { ref: string; file: { name: string; type?: string; size?: number } }[] = [];
   const chats = new Map<string, Record<string, unknown>>();
   const sent = new Map<string, { messageId: string; chatId: string }>();
   const warnings: object[] = [];
   const clock = new ManualClock(1_767_607_200_000);
-  const ctx: ConnectorContext<S> = {
+  const ctx: ConnectorContext = {
     line: {
       id: "lc-1",
       portalId: "portal-1",

@@ -144,7 +144,7 @@ export class FakeGraph {
     }
     const answer = this.#route(call);
     call.answer = answer;
-    if ("error" in answer) return this.#error(res, answer as GraphFailure);
+    if ("error" in answer) return this.#error(res, answer as unknown as GraphFailure);
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify(answer));
   }

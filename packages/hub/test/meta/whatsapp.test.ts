@@ -35,7 +35,7 @@ beforeAll(async () => {
 afterAll(async () => fake.close());
 
 describe("WhatsApp inbound", () => {
-  let t: ReturnType<typeof testContext<typeof SETTINGS>>;
+  let t: ReturnType<typeof testContext>;
   beforeEach(() => {
     t = testContext(whatsapp, fake.url, SETTINGS);
   });
@@ -295,7 +295,7 @@ describe("WhatsApp markup", () => {
 });
 
 describe("WhatsApp outbound against the fake Graph API", () => {
-  let t: ReturnType<typeof testContext<typeof SETTINGS>>;
+  let t: ReturnType<typeof testContext>;
   beforeEach(() => {
     t = testContext(whatsapp, fake.url, SETTINGS);
     fake.calls.length = 0;

@@ -3,6 +3,7 @@ import {
   type MessagePayload,
   OpenlinesError,
   parseMarkup,
+  printMarkup,
   toPlainText,
   type UserProfile,
 } from "@openlines/protocol";
@@ -270,8 +271,8 @@ async function eventOf(e: MessagingEvent, o: MessagingParseOptions): Promise<Inb
   return [{ type: "messages", dedupKey: m.mid, data }];
 }
 
-/** Plain text to exchange markup: only `[` needs care. */
-const escapeText = (s: string) => s.replaceAll("[", "[[");
+/** Plain text to exchange markup: a `[` that could read as a tag is escaped. */
+const escapeText = (s: string) => printMarkup([{ type: "text", text: s }]);
 const link = (url: string) => `[url]${url}[/url]`;
 const isHttp = (url: string) => /^https?:\/\//i.test(url);
 
@@ -282,7 +283,10 @@ function fileOf(url: string, kind: NonNullable<FileLink["kind"]>, fallback: stri
     if (/^[^/\\]{1,200}\.[A-Za-z0-9]{1,8}$/.test(last)) name = last;
   } catch {}
   const ext = name.split(".").pop()?.toLowerCase();
-  const type = MIME[ext ?? ""] ?? DEFAULT_MIME[kind] ?? "application/octet-stream";
+  const type =
+    kind === "audio" && ext === "mp4"
+      ? "audio/mp4"
+      : (MIME[ext ?? ""] ?? DEFAULT_MIME[kind] ?? "application/octet-stream");
   return { url, name, type, kind };
 }
 const MIME: Record<string, string> = {

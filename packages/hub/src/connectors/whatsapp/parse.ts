@@ -1,4 +1,10 @@
-import { type FileLink, type MessagePayload, OpenlinesError, type UserProfile } from "@openlines/protocol";
+import {
+  type FileLink,
+  type MessagePayload,
+  OpenlinesError,
+  printMarkup,
+  type UserProfile,
+} from "@openlines/protocol";
 import { z } from "zod";
 import type { ConnectorContext, InboundEvent } from "../contract.js";
 import { reasonOf } from "../meta/errors.js";
@@ -205,7 +211,7 @@ function messageOf(m: WaMessage, name: string | undefined, fileLink: FileMaker):
   const lines: string[] = [];
   const files: FileLink[] = [];
   const extra: Record<string, unknown> = {};
-  const plain = (s: string) => s.replaceAll("[", "[[");
+  const plain = (s: string) => printMarkup([{ type: "text", text: s }]);
   let event: MessagePayload["event"];
   let replyTo = m.context?.id;
 
