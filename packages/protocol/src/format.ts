@@ -85,6 +85,8 @@ export const DeliveryStatusPayload = z.object({
   platformMessageId: id.optional(),
   /** For `failed`: why, in words an operator understands. */
   reason: z.string().max(2000).optional(),
+  /** Which operation on the message this status is about; absent means the send itself. */
+  operation: z.enum(["send", "update", "delete"]).optional(),
   errorCode: z.string().max(128).optional(),
   at: time,
 });

@@ -46,12 +46,13 @@ export function outboxWorker(
     const line = await lines.byId(row.line_connector_id);
     if (!line || !row.message_id) return;
     const id = `ds_${createHash("sha256").update(`${row.id}\n${data.status}`).digest("base64url")}`;
+    const operation = row.kind === "update" || row.kind === "delete" ? { operation: row.kind } : {};
     const packet = buildPacket(line, {
       id,
       type: "deliveryStatus",
       connector,
       created: hub.clock.now(),
-      data: { chat: { id: row.chat_id }, at: hub.clock.now(), ...data },
+      data: { chat: { id: row.chat_id }, at: hub.clock.now(), ...operation, ...data },
     });
     await hub.queue.enqueue([{ lineConnectorId: line.id, packet }]);
   }

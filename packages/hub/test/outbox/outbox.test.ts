@@ -60,6 +60,12 @@ describeEachDialect("the outbox", (ctx) => {
       id: s.data.platformMessageId,
       text: "Hello again",
     });
+    // the edit's own status names its operation, so the sent message is not mistaken for it
+    const edited = await until(() =>
+      t.queue.list("deliveryStatus").find((x) => (x as Status).data.operation === "update"),
+    );
+    expect((edited as Status).data).toMatchObject({ messageId: "m1", status: "sent", operation: "update" });
+    expect(s.data.operation).toBeUndefined();
   });
 
   it("answers before the platform has answered", async () => {
@@ -166,6 +172,10 @@ describeEachDialect("the outbox", (ctx) => {
     expect(reasons[2]).toContain("does not accept video files");
     expect(reasons[3]).toContain("larger than this channel allows");
     expect(reasons[4]).toContain("does not allow deleting");
+    const refusedDelete = t.queue
+      .list("deliveryStatus")
+      .find((x) => (x as Status).data.messageId === "m1" && (x as Status).data.status === "failed");
+    expect((refusedDelete as Status).data.operation).toBe("delete");
     expect(t.platform.calls.length).toBe(before);
   });
 
