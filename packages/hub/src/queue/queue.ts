@@ -40,6 +40,7 @@ import {
   settleSuccess,
   signalChange,
   stillQueued,
+  workerTransaction,
 } from "./sql.js";
 import { type CrossInstanceWake, crossInstanceWake } from "./wake.js";
 
@@ -285,12 +286,8 @@ class HubQueue implements Queue {
         const claimed =
           this.#options.database.dialect === "postgres"
             ? await pgClaimReady(this.#db, now, me, held, free, this.#o.leaseMs)
-            : await claimLines(
-                this.#db,
-                await readyLines(this.#db, now, me, held, free),
-                now,
-                me,
-                this.#o.leaseMs,
+            : await workerTransaction(this.#options.database, async (trx) =>
+                claimLines(trx, await readyLines(trx, now, me, held, free), now, me, this.#o.leaseMs),
               );
         if (!this.#running) {
           await releaseLeases(
@@ -443,7 +440,7 @@ class HubQueue implements Queue {
       const n =
         this.#options.database.dialect === "postgres"
           ? await retrying(() => pgSettleTaken(this.#db, line.id, taken, me, now))
-          : await inTransaction(this.#db, async (trx) => {
+          : await workerTransaction(this.#options.database, async (trx) => {
               const deleted = await deleteLinePackets(trx, line.id, taken);
               await settleSuccess(trx, line.id, me, now, deleted);
               return deleted;

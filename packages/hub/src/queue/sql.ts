@@ -1,4 +1,4 @@
-import type { DialectName } from "@openlines/store";
+import type { Database, DialectName } from "@openlines/store";
 import { type Kysely, sql, type Transaction } from "kysely";
 import type { HubDatabase } from "../store/schema.js";
 
@@ -670,4 +670,26 @@ export async function pgSettleTaken(
     returning (select n from c) as n
   `.execute(db);
   return Number(r.rows[0]?.n ?? 0);
+}
+
+/**
+ * A transaction of the worker whose loss costs at most a redelivery: claiming lines, settling a
+ * delivered batch. On SQLite it commits with `synchronous = NORMAL`: in WAL mode the commit is
+ * still written to the log before it returns, so it survives kill -9; only an OS crash or power
+ * loss may undo it, and then the packets are simply sent again. That saves an fsync per batch.
+ * Enqueue keeps `synchronous = FULL`: a stored packet is never lost. Elsewhere: a plain transaction.
+ */
+export async function workerTransaction<T>(
+  database: Database<HubDatabase>,
+  fn: (trx: Transaction<HubDatabase>) => Promise<T>,
+): Promise<T> {
+  if (database.dialect !== "sqlite") return inTransaction(database.db, fn);
+  return database.db.connection().execute(async (conn) => {
+    await sql`pragma synchronous = NORMAL`.execute(conn);
+    try {
+      return await inTransaction(conn, fn);
+    } finally {
+      await sql`pragma synchronous = FULL`.execute(conn);
+    }
+  });
 }
