@@ -75,6 +75,17 @@ describe("admin pages in a real browser: connecting a channel through the wizard
       .filter({ hasText: "active" })
       .waitFor();
     await shot(page, "line-with-telegram");
+
+    // The line's hub queue, and its distribution settings.
+    await page.getByRole("button", { name: "Hub queue" }).click();
+    const queue = page.locator("table").filter({ has: page.locator("caption", { hasText: "Hub queue" }) });
+    await queue.locator("tr").filter({ hasText: "Telegram" }).filter({ hasText: "active" }).waitFor();
+    await page.getByLabel("Distribution").selectOption("all");
+    await page.getByRole("button", { name: "Save line" }).click();
+    await page.getByText("Saved.").waitFor();
+    await page.reload();
+    expect(await page.getByLabel("Distribution").inputValue()).toBe("all");
+    await shot(page, "queue-and-distribution");
     await context.close();
   });
 

@@ -9,6 +9,12 @@ import {
   type World,
 } from "./harness.js";
 
+/** A 1×1 PNG. */
+const PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+  "base64",
+);
+
 describe("workspace in a real browser: a visitor and an operator talk through the demo live chat", () => {
   let world: World;
   beforeAll(async () => {
@@ -77,6 +83,16 @@ describe("workspace in a real browser: a visitor and an operator talk through th
     await reply.fill("Here is your invoice.");
     await reply.press("Enter");
     await op.locator(".message.out a.file").filter({ hasText: "invoice-42.txt" }).waitFor();
+    // An image is shown inline, loaded through the operator's file route.
+    await op.locator("#reply-files").setInputFiles({ name: "dot.png", mimeType: "image/png", buffer: PNG });
+    await op.locator(".attached").getByText("dot.png").waitFor();
+    await reply.press("Enter");
+    const img = op.locator('.message.out img[alt="dot.png"]');
+    await img.waitFor();
+    await op.waitForFunction(() => {
+      const el = document.querySelector<HTMLImageElement>('.message.out img[alt="dot.png"]');
+      return !!el && el.complete && el.naturalWidth === 1;
+    });
     await shot(op, "operator-replied");
 
     // The visitor sees the reply and the file link; the open panel reads them.
@@ -128,6 +144,16 @@ describe("workspace in a real browser: a visitor and an operator talk through th
     await op.getByRole("checkbox", { name: "Internal note" }).uncheck();
 
     // An emoji from the picker, by keyboard only.
+    // Shift+Enter breaks the line, Enter sends; the customer sees the operator typing meanwhile.
+    await reply.fill("");
+    await reply.pressSequentially("Two lines:");
+    await vis.getByText("The operator is typing…").waitFor();
+    await reply.press("Shift+Enter");
+    await reply.pressSequentially("the second one");
+    expect(await reply.inputValue()).toBe("Two lines:\nthe second one");
+    await reply.press("Enter");
+    await vis.getByText(/Two lines:\s*the second one/).waitFor();
+
     await reply.fill("Yes we do ");
     await reply.focus();
     await op.keyboard.press("Tab");
