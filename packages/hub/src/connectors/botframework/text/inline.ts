@@ -28,7 +28,7 @@ export const MARKDOWN_RULES: InlineRule[] = [
   { re: "\\\\([\\\\`*_{}\\[\\]()#+\\-.!~>|<])", make: (m) => ({ type: "text", text: m[1] }) },
   { re: "`([^`\\n]+)`", make: (m) => ({ type: "code", text: m[1] }) },
   {
-    re: '\\[([^\\]\\n]+)\\]\\(\\s*<?((?:https?:|mailto:|tel:)[^\\s)>]+)>?(?:\\s+"[^"]*")?\\s*\\)',
+    re: '\\[([^\\]\\n]+)\\]\\(\\s*<?((?:https?:|mailto:|tel:)(?:[^\\s()<>]|\\([^\\s()<>]*\\))+)>?(?:\\s+"[^"]*")?\\s*\\)',
     make: (m, parse) => ({ type: "link", url: m[2], children: parse(m[1]) }),
   },
   {

@@ -74,10 +74,14 @@ const escapeMd = (s: string) =>
  */
 export function markupToMarkdown(nodes: readonly MarkupNode[]): string {
   let out = "";
+  let block = false;
   for (const n of nodes) {
+    // A quote or code block ends its own line; the text after it need not break it again.
+    const afterBlock = block;
+    block = n.type === "quote" || n.type === "pre";
     switch (n.type) {
       case "text":
-        out += escapeMd(n.text);
+        out += escapeMd(afterBlock ? n.text.replace(/^\n/, "") : n.text);
         break;
       case "code":
         out += n.text.includes("`") ? `\`\` ${n.text} \`\`` : `\`${n.text}\``;
@@ -96,10 +100,7 @@ export function markupToMarkdown(nodes: readonly MarkupNode[]): string {
         break;
       case "link": {
         const text = markupToMarkdown(n.children);
-        out +=
-          text === escapeMd(n.url)
-            ? `<${n.url}>`
-            : `[${text}](${n.url.replace(/[()]/g, encodeURIComponent)})`;
+        out += text === escapeMd(n.url) ? `<${n.url}>` : `[${text}](${linkTarget(n.url)})`;
         break;
       }
       case "quote":
@@ -113,6 +114,11 @@ export function markupToMarkdown(nodes: readonly MarkupNode[]): string {
     }
   }
   return out.replace(/\n$/, "");
+}
+
+/** A link target markdown reads back: one level of balanced parentheses stays, others are encoded. */
+function linkTarget(url: string): string {
+  return /^(?:[^()]|\([^()]*\))*$/.test(url) ? url : url.replace(/\(/g, "%28").replace(/\)/g, "%29");
 }
 
 /** Wraps text in a mark, keeping surrounding spaces outside (`** x**` would not render). */
