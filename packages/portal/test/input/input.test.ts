@@ -1,5 +1,6 @@
 import { generateSecret, ManualClock, verifySignature } from "@openlines/protocol";
 import { describeEachDialect } from "@openlines/store/testing";
+import { sql } from "kysely";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { packet, signedDelivery, textPacket } from "../support/hub-stub.js";
 import { type CorePortal, count, startCorePortal } from "../support/portal.js";
@@ -69,6 +70,27 @@ describeEachDialect("portal input", (d) => {
     expect(users).toHaveLength(1);
     const history = await p.ctx.services.messages.history(users[0].contact_id);
     expect(history.map((m) => m.text).sort()).toEqual(["line one", "line two"]);
+  });
+
+  it("acknowledges only the packets before one that cannot be committed, and takes the rest on redelivery", async () => {
+    const first = textPacket({ user: "order-1", text: "first" });
+    const broken = packet("deactivate", { reason: "disabled", message: "off", at: clock.now() });
+    const last = textPacket({ user: "order-1", text: "last" });
+    await sql`ALTER TABLE line_connector_state RENAME TO line_connector_state_away`.execute(
+      p.ctx.database.db,
+    );
+    try {
+      const res = await p.deliver([first, broken, last]);
+      expect(res.body.taken).toEqual([first.id]);
+    } finally {
+      await sql`ALTER TABLE line_connector_state_away RENAME TO line_connector_state`.execute(
+        p.ctx.database.db,
+      );
+    }
+    const again = await p.deliver([first, broken, last]);
+    expect(again.body.taken).toEqual([first.id, broken.id, last.id]);
+    const texts = p.events.filter((e) => e.event === "message.received").map((e) => e.payload.message.text);
+    expect(texts).toEqual(["first", "last"]);
   });
 
   it("answers 401 to a delivery signed with another secret and changes nothing", async () => {
