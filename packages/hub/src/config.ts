@@ -128,7 +128,10 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env, o: { dev?: b
       "OPENLINES_HUB_EVENT_RETENTION_MS",
       hubDefaults.platformEventRetentionMs,
     ),
+    fileLinkTtlMs: num(env, "OPENLINES_HUB_FILE_LINK_TTL_MS", hubDefaults.fileLinkTtlMs),
+    rpcToleranceSeconds: num(env, "OPENLINES_HUB_RPC_TOLERANCE_SECONDS", hubDefaults.rpcToleranceSeconds),
     healthCheckIntervalMs: num(env, "OPENLINES_HUB_HEALTH_INTERVAL_MS", hubDefaults.healthCheckIntervalMs),
+    pruneIntervalMs: num(env, "OPENLINES_HUB_PRUNE_INTERVAL_MS", hubDefaults.pruneIntervalMs),
     rateLimits: {
       perLinePerSecond: num(
         env,
