@@ -17,6 +17,14 @@ const Reply = z.object({
   replyTo: z.string().min(1).optional(),
   /** An internal note for operators; never sent to the customer. */
   note: z.boolean().default(false),
+  /** A channel template (WhatsApp): the one way to write once the reply window has closed. */
+  template: z
+    .object({
+      name: z.string().min(1).max(512),
+      language: z.string().min(1).max(35),
+      parameters: z.array(z.string().max(1024)).max(50).optional(),
+    })
+    .optional(),
 });
 const Edit = z.object({ text: z.string().min(1).max(100_000) });
 const Transfer = z
@@ -197,6 +205,7 @@ export function registerChatRoutes(app: FastifyInstance, ctx: PortalContext): vo
       files: body.files,
       replyTo: body.replyTo,
       internal: body.note,
+      template: body.template,
     });
     if (!body.note) await lines().router.touch(s.id);
     reply.status(201);

@@ -125,132 +125,188 @@ export function Composer({ detail, onSent }: { detail: ChatDetail; onSent: (m: M
   };
 
   return (
+    <>
+      {!closed && windowClosed && caps?.templates && <TemplateForm chatId={chatId} onSent={onSent} />}
+      <form
+        className={`composer${note ? " note" : ""}`}
+        aria-label="Reply box"
+        onSubmit={(e) => {
+          e.preventDefault();
+          send();
+        }}
+      >
+        {closed && (
+          <p className="notice">
+            The session is closed: the customer writes first. You can add an internal note.
+          </p>
+        )}
+        {!closed && windowClosed && (
+          <p className="notice" role="status">
+            The channel's reply window ({caps?.replyWindowHours} h after the customer's last message) has
+            closed; a free reply is not allowed.{" "}
+            {caps?.templates
+              ? "Send one of the channel's approved templates to reopen the conversation."
+              : "This channel has no templates; wait for the customer to write."}
+          </p>
+        )}
+        <label htmlFor="reply-text" className="sr-only">
+          {note ? "Internal note" : "Reply"}
+        </label>
+        <textarea
+          id="reply-text"
+          ref={textRef}
+          value={text}
+          rows={3}
+          maxLength={note ? 100_000 : caps?.textMaxLength}
+          placeholder={
+            note
+              ? "Internal note — the customer never sees it"
+              : "Write a reply… (Enter sends, Shift+Enter: new line)"
+          }
+          onChange={(e) => onInput(e.target.value)}
+          onKeyDown={onKey}
+        />
+        {files.length > 0 && (
+          <ul className="attached" aria-label="Attached files">
+            {files.map((f) => (
+              <li key={f.id}>
+                {f.name}
+                <button
+                  type="button"
+                  aria-label={`Remove ${f.name}`}
+                  onClick={() => setFiles(files.filter((x) => x.id !== f.id))}
+                >
+                  ×
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+        {emoji && (
+          <EmojiPicker
+            onPick={insert}
+            onClose={() => {
+              setEmoji(false);
+              textRef.current?.focus();
+            }}
+          />
+        )}
+        {canned && (
+          <ul className="canned" aria-label="Quick answers">
+            {canned.length === 0 && <li>No quick answers yet.</li>}
+            {canned.map((a) => (
+              <li key={a.id}>
+                <button
+                  type="button"
+                  onClick={() => {
+                    insert(a.text);
+                    setCanned(null);
+                  }}
+                >
+                  <strong>{a.title}</strong> {a.text.slice(0, 60)}
+                </button>
+              </li>
+            ))}
+            <li>
+              <SaveCanned text={text} onSaved={(a) => setCanned([...(canned ?? []), a])} />
+            </li>
+          </ul>
+        )}
+        <div className="composer-bar">
+          <button type="button" aria-label="Emoji" aria-expanded={emoji} onClick={() => setEmoji(!emoji)}>
+            🙂
+          </button>
+          <button
+            type="button"
+            aria-label="Quick answers"
+            aria-expanded={canned !== null}
+            onClick={openCanned}
+          >
+            ⚡
+          </button>
+          <input
+            ref={fileRef}
+            id="reply-files"
+            type="file"
+            multiple={maxFiles > 1}
+            accept={caps ? acceptOf(caps.files.kinds) : undefined}
+            className="sr-only"
+            tabIndex={-1}
+            aria-label="Files to attach"
+            onChange={(e) => attach(e.target.files)}
+          />
+          <button
+            type="button"
+            aria-label={maxFiles === 0 ? "Attach a file (this channel takes no files)" : "Attach a file"}
+            disabled={maxFiles === 0 || note}
+            onClick={() => fileRef.current?.click()}
+          >
+            📎
+          </button>
+          <label className="note-toggle">
+            <input
+              id="reply-note"
+              type="checkbox"
+              checked={note}
+              disabled={!canReply}
+              onChange={(e) => setNote(e.target.checked)}
+            />{" "}
+            Internal note
+          </label>
+          <span className="limits">{caps && !note ? `${text.length}/${caps.textMaxLength}` : ""}</span>
+          <button type="submit" className="primary" disabled={busy}>
+            {note ? "Add note" : "Send"}
+          </button>
+        </div>
+        <p className="error" role="alert">
+          {error}
+        </p>
+      </form>
+    </>
+  );
+}
+
+/**
+ * A channel template (e.g. WhatsApp's approved messages), the one way to write after the reply
+ * window closed: its name and language as approved on the platform, and its parameters.
+ */
+function TemplateForm({ chatId, onSent }: { chatId: string; onSent: (m: Message) => void }) {
+  const [error, setError] = useState("");
+  return (
     <form
-      className={`composer${note ? " note" : ""}`}
-      aria-label="Reply box"
-      onSubmit={(e) => {
+      className="template-form"
+      aria-label="Send a template"
+      onSubmit={async (e) => {
         e.preventDefault();
-        send();
+        const form = e.currentTarget;
+        const d = new FormData(form);
+        const parameters = String(d.get("parameters") ?? "")
+          .split("\n")
+          .map((p) => p.trim())
+          .filter(Boolean);
+        try {
+          const r = await api.post<{ message: Message }>(
+            `/api/chats/${encodeURIComponent(chatId)}/messages`,
+            {
+              text: "",
+              template: { name: d.get("name"), language: d.get("language"), parameters },
+            },
+          );
+          onSent(r.message);
+          form.reset();
+          setError("");
+        } catch (err) {
+          setError(describeError(err));
+        }
       }}
     >
-      {closed && (
-        <p className="notice">
-          The session is closed: the customer writes first. You can add an internal note.
-        </p>
-      )}
-      {!closed && windowClosed && (
-        <p className="notice" role="status">
-          The channel's reply window ({caps?.replyWindowHours} h after the customer's last message) has
-          closed; a free reply is not allowed.{" "}
-          {caps?.templates
-            ? "Send one of the channel's approved templates to reopen the conversation."
-            : "This channel has no templates; wait for the customer to write."}
-        </p>
-      )}
-      <label htmlFor="reply-text" className="sr-only">
-        {note ? "Internal note" : "Reply"}
-      </label>
-      <textarea
-        id="reply-text"
-        ref={textRef}
-        value={text}
-        rows={3}
-        maxLength={note ? 100_000 : caps?.textMaxLength}
-        placeholder={
-          note
-            ? "Internal note — the customer never sees it"
-            : "Write a reply… (Enter sends, Shift+Enter: new line)"
-        }
-        onChange={(e) => onInput(e.target.value)}
-        onKeyDown={onKey}
-      />
-      {files.length > 0 && (
-        <ul className="attached" aria-label="Attached files">
-          {files.map((f) => (
-            <li key={f.id}>
-              {f.name}
-              <button
-                type="button"
-                aria-label={`Remove ${f.name}`}
-                onClick={() => setFiles(files.filter((x) => x.id !== f.id))}
-              >
-                ×
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
-      {emoji && (
-        <EmojiPicker
-          onPick={insert}
-          onClose={() => {
-            setEmoji(false);
-            textRef.current?.focus();
-          }}
-        />
-      )}
-      {canned && (
-        <ul className="canned" aria-label="Quick answers">
-          {canned.length === 0 && <li>No quick answers yet.</li>}
-          {canned.map((a) => (
-            <li key={a.id}>
-              <button
-                type="button"
-                onClick={() => {
-                  insert(a.text);
-                  setCanned(null);
-                }}
-              >
-                <strong>{a.title}</strong> {a.text.slice(0, 60)}
-              </button>
-            </li>
-          ))}
-          <li>
-            <SaveCanned text={text} onSaved={(a) => setCanned([...(canned ?? []), a])} />
-          </li>
-        </ul>
-      )}
-      <div className="composer-bar">
-        <button type="button" aria-label="Emoji" aria-expanded={emoji} onClick={() => setEmoji(!emoji)}>
-          🙂
-        </button>
-        <button type="button" aria-label="Quick answers" aria-expanded={canned !== null} onClick={openCanned}>
-          ⚡
-        </button>
-        <input
-          ref={fileRef}
-          id="reply-files"
-          type="file"
-          multiple={maxFiles > 1}
-          accept={caps ? acceptOf(caps.files.kinds) : undefined}
-          className="sr-only"
-          tabIndex={-1}
-          aria-label="Files to attach"
-          onChange={(e) => attach(e.target.files)}
-        />
-        <button
-          type="button"
-          aria-label={maxFiles === 0 ? "Attach a file (this channel takes no files)" : "Attach a file"}
-          disabled={maxFiles === 0 || note}
-          onClick={() => fileRef.current?.click()}
-        >
-          📎
-        </button>
-        <label className="note-toggle">
-          <input
-            id="reply-note"
-            type="checkbox"
-            checked={note}
-            disabled={!canReply}
-            onChange={(e) => setNote(e.target.checked)}
-          />{" "}
-          Internal note
-        </label>
-        <span className="limits">{caps && !note ? `${text.length}/${caps.textMaxLength}` : ""}</span>
-        <button type="submit" className="primary" disabled={busy}>
-          {note ? "Add note" : "Send"}
-        </button>
-      </div>
+      <label htmlFor="template-name">Template name</label>
+      <input id="template-name" name="name" required />
+      <label htmlFor="template-language">Language</label>
+      <input id="template-language" name="language" defaultValue="en" required size={6} />
+      <label htmlFor="template-parameters">Parameters (one per line)</label>
+      <textarea id="template-parameters" name="parameters" rows={2} />
+      <button type="submit">Send template</button>
       <p className="error" role="alert">
         {error}
       </p>
