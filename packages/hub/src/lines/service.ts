@@ -32,9 +32,14 @@ export function lineService(
   contexts: ChatContexts,
   instances: ConnectorInstances,
 ) {
+  /**
+   * The line connector a call names. A virtual type (`botframework.skype`, as packets name it) finds
+   * the line of its real connector (`botframework`) when no line was saved under the virtual type.
+   */
   async function find(portalId: string, ref: LineRef): Promise<LineRow> {
-    hub.registry.get(ref.connector);
-    const row = await lines.byRef(portalId, ref.line, ref.connector);
+    const real = hub.registry.get(ref.connector).definition.type;
+    let row = await lines.byRef(portalId, ref.line, ref.connector);
+    if (!row && real !== ref.connector) row = await lines.byRef(portalId, ref.line, real);
     if (!row)
       throw new OpenlinesError(
         "SETTINGS_MISSING",
