@@ -286,6 +286,12 @@ describe("Bot Framework outgoing messages", () => {
     });
   });
 
+  it("answers in the channel's own format even when the hub knows the chat only by the real type", async () => {
+    const { connector, out } = await seen("skype", { type: "typing", text: undefined });
+    await connector.send({ ...out({ text: "[b]hi[/b]" }), connector: "botframework" });
+    expect(fake.callsOf("POST")[0].body).toMatchObject({ text: "<b>hi</b>", textFormat: "xml" });
+  });
+
   it("refuses to send into a chat it has never heard from", async () => {
     const { connector } = testContext(fake);
     const e = await failure(

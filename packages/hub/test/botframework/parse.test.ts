@@ -112,6 +112,14 @@ describe("Bot Framework activities to exchange events", () => {
     expect(data.message.files).toEqual([]);
   });
 
+  it("reads Teams plain text as plain: comparisons are not tags, an unclaimed <at> keeps its name", async () => {
+    const a = activity(fake.serviceUrl("msteams"), "msteams", {
+      text: "<at>Carol</at> is a<b and c>d (smile)",
+      textFormat: "plain",
+    });
+    expect(msg((await parse(a)).events[0]).message.text).toBe("Carol is a<b and c>d 🙂");
+  });
+
   it("keeps attachments as links: public ones as they are, the connector's own through a hub link", async () => {
     const own = `${fake.serviceUrl("webchat")}attachments/abc/0000005/0/screen.png`.replace(
       `${fake.url}/webchat/`,

@@ -130,7 +130,14 @@ export const BOT_CHANNELS: Record<string, BotChannel> = {
       formatting: ["bold", "italic", "underline", "strike", "code", "pre", "link", "mention", "quote"],
     },
     emoticons: emoticons("msteams"),
-    read: (text, format) => (format === "markdown" ? markdownToMarkup(text) : teamsHtmlToMarkup(text)),
+    // Formatted text comes as xml (or in the text/html attachment, which parse reads as xml);
+    // plain text is plain, with any `<at>` tag the mention entities did not claim unwrapped.
+    read: (text, format) =>
+      format === "xml"
+        ? teamsHtmlToMarkup(text)
+        : format === "markdown"
+          ? markdownToMarkup(text)
+          : plainNodes(text.replace(/<at>([\s\S]*?)<\/at>/g, "$1")),
     write: (nodes) => {
       const { html, mentions } = markupToTeamsHtml(nodes);
       return { text: html, textFormat: "xml", entities: mentions.length ? mentions : undefined };

@@ -1,13 +1,20 @@
 import type { FileLink } from "@openlines/protocol";
 import { type MarkupNode, parseMarkup } from "@openlines/protocol/markup";
 import { type OutboundMessage, PlatformError } from "../contract.js";
-import { type BotChannel, channelOfType } from "./channels.js";
+import { type BotChannel, channelOf, channelOfType } from "./channels.js";
 import type { ConnectorApi } from "./connector-api.js";
 import { type ConversationRef, conversationRef } from "./context.js";
 
 const enc = encodeURIComponent;
 export const activitiesUrl = (ref: ConversationRef, activityId?: string) =>
   `${ref.serviceUrl}/v3/conversations/${enc(ref.conversationId)}/activities${activityId ? `/${enc(activityId)}` : ""}`;
+
+/**
+ * The chat's channel: the channelId its activities came with, which the stored context knows even
+ * when the hub has not yet recorded the chat's virtual type (a chat that only showed typing).
+ */
+const channelFor = (ref: ConversationRef, type: string): BotChannel =>
+  ref.address.channelId ? channelOf(ref.address.channelId) : channelOfType(type);
 
 /** The text fields of an outgoing activity in the channel's format. */
 function textFields(channel: BotChannel, nodes: MarkupNode[]) {
@@ -43,8 +50,8 @@ export async function sendMessage(
   api: ConnectorApi,
   m: OutboundMessage,
 ): Promise<{ platformMessageId: string }> {
-  const channel = channelOfType(m.connector);
   const ref = conversationRef(m.chat.id, m.chatContext, m.replyTo);
+  const channel = channelFor(ref, m.connector);
   const files = m.files ?? [];
   const asAttachments = channel.filesAsLinks ? files.filter(isImage) : files;
   const asLinks = channel.filesAsLinks ? files.filter((f) => !isImage(f)) : [];
@@ -76,8 +83,8 @@ export async function updateMessage(
     chatContext?: Record<string, unknown>;
   },
 ): Promise<void> {
-  const channel = channelOfType(m.connector);
   const ref = conversationRef(m.chat.id, m.chatContext);
+  const channel = channelFor(ref, m.connector);
   await api.call("PUT", activitiesUrl(ref, m.platformMessageId), {
     type: "message",
     id: m.platformMessageId,
