@@ -65,6 +65,8 @@ export function createFileService(ctx: PortalContext, storage: FileStorage, limi
     res.header("content-type", file.type);
     res.header("content-disposition", disposition(file.name, INLINE_TYPES.test(file.type)));
     res.header("x-content-type-options", "nosniff");
+    // Files are the customers' and operators' content, never the portal's pages: no scripts, ever.
+    res.header("content-security-policy", "sandbox; default-src 'none'");
     res.header("cache-control", "private, max-age=3600");
     if (file.size !== null) res.header("content-length", String(file.size));
     return res.send(stream);

@@ -203,6 +203,8 @@ describeEachDialect("portal files", (d) => {
     expect(ok.statusCode).toBe(200);
     expect(ok.body).toBe("hello file");
     expect(ok.headers["content-type"]).toBe("text/plain");
+    expect(ok.headers["content-disposition"]).toMatch(/^attachment; filename="hello.txt"/);
+    expect(ok.headers["content-security-policy"]).toMatch(/sandbox/);
     const unknown = await portal.app.inject({ method: "GET", url: `/files/public/${"A".repeat(43)}` });
     expect(unknown.statusCode).toBe(404);
     await portal.ctx.services.files.revoke(link.id);
