@@ -601,6 +601,14 @@ export async function pgEnqueue(
 }
 
 /**
+ * The worker's own statements on PostgreSQL commit without waiting for the WAL flush
+ * (`synchronous_commit = off` for that transaction only): a database crash may forget the last
+ * few hundred milliseconds of claims and settles, which costs a redelivery, never a packet.
+ * Enqueue keeps the server's setting.
+ */
+const RELAXED_COMMIT = sql`select set_config('synchronous_commit', 'off', true) as v`;
+
+/**
  * PostgreSQL: reads the ready lines and claims them in one statement; rows another instance is
  * claiming at the same moment are skipped (`FOR UPDATE SKIP LOCKED`), never waited for.
  */
@@ -613,9 +621,10 @@ export async function pgClaimReady(
   leaseMs: number,
 ): Promise<ClaimedLine[]> {
   const r = await sql<ClaimedLine & { served_ms: number }>`
+    with relaxed as (${RELAXED_COMMIT})
     update line_connector l set lease_owner = ${me}, lease_until = ${now + leaseMs}::int8
     from portal p
-    where p.id = l.portal_id and l.id in (
+    where (select v from relaxed) = 'off' and p.id = l.portal_id and l.id in (
       select r.id from line_connector r join portal rp on rp.id = r.portal_id
       where r.waiting > 0
         and (r.blocked_until is null or r.blocked_until <= ${now}::int8)
@@ -655,7 +664,8 @@ export async function pgSettleTaken(
   now: number,
 ): Promise<number> {
   const r = await sql<{ n: number }>`
-    with d as (delete from packet where line_connector_id = ${line} and id = any(${ids}::text[]) returning 1),
+    with relaxed as (${RELAXED_COMMIT}),
+    d as (delete from packet where line_connector_id = ${line} and id = any(${ids}::text[]) returning 1),
     c as (select count(*)::int as n from d)
     update line_connector set
       waiting = waiting - (select n from c),
@@ -666,7 +676,7 @@ export async function pgSettleTaken(
       lease_until = case when lease_owner = ${me} then null else lease_until end,
       lease_owner = case when lease_owner = ${me} then null else lease_owner end,
       updated_ms = ${now}::int8
-    where id = ${line}
+    where id = ${line} and (select v from relaxed) = 'off'
     returning (select n from c) as n
   `.execute(db);
   return Number(r.rows[0]?.n ?? 0);
