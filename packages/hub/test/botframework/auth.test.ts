@@ -101,6 +101,15 @@ describe("Bot Framework inbound authentication", () => {
     await connector.verify(request(teams, await fake.sign(teams, { kid: "teams-only" })));
   });
 
+  it("fetches the keys once for a burst of first requests", async () => {
+    const { connector } = testContext(fake);
+    const a = activity(fake.serviceUrl("slack"), "slack");
+    const token = await fake.sign(a);
+    const before = fake.keyFetches.length;
+    await Promise.all([1, 2, 3, 4, 5].map(() => connector.verify(request(a, token))));
+    expect(fake.keyFetches.slice(before)).toEqual(["metadata", "keys"]);
+  });
+
   it("caches the keys, and fetches them again when a token names a new key id", async () => {
     const { connector, clock } = testContext(fake);
     const a = activity(fake.serviceUrl("webchat"), "webchat");
