@@ -43,13 +43,7 @@ export const box = new SecretBox("test-key-for-the-queue-tests-0123456789");
 
 export async function openHubDatabase(url: string): Promise<Database<HubDatabase>> {
   const database = openDatabase<HubDatabase>(url);
-  // The queue needs only its own tables (0001); later migrations belong to other modules' tests.
-  await migrate(
-    database.db,
-    database.dialect,
-    hubMigrations.filter((m) => m.name.startsWith("0001_")),
-    "hub",
-  );
+  await migrate(database.db, database.dialect, hubMigrations, "hub");
   return database;
 }
 
