@@ -315,3 +315,37 @@ describe("Bot Framework outgoing messages", () => {
     expect(Buffer.from(await res.arrayBuffer()).toString()).toBe("png bytes");
   });
 });
+
+describe("each virtual channel answers in its own format", () => {
+  const cases: [string, string, string][] = [
+    ["skype", "xml", "<b>Done</b> 🙂 <i>ok</i>"],
+    ["msteams", "xml", "<b>Done</b> 🙂 <i>ok</i>"],
+    ["telegram", "markdown", "**Done** 🙂 _ok_"],
+    ["slack", "markdown", "**Done** 🙂 _ok_"],
+    ["facebook", "markdown", "**Done** 🙂 _ok_"],
+    ["webchat", "markdown", "**Done** 🙂 _ok_"],
+    ["directline", "markdown", "**Done** 🙂 _ok_"],
+    ["sms", "plain", "Done 🙂 ok"],
+    ["email", "markdown", "**Done** 🙂 _ok_"],
+    ["kik", "markdown", "**Done** 🙂 _ok_"],
+  ];
+  for (const [channelId, textFormat, text] of cases) {
+    it(`${channelId}: ${textFormat}, from the bot to the user of the conversation`, async () => {
+      const { connector, out, a } = await seen(channelId);
+      await connector.send(out({ text: "[b]Done[/b] 🙂 [i]ok[/i]" }));
+      const [call] = fake.callsOf("POST");
+      expect(call.path).toBe(
+        `/${channelId}/v3/conversations/${encodeURIComponent(a.conversation.id)}/activities`,
+      );
+      expect(call.body).toMatchObject({
+        type: "message",
+        channelId,
+        from: a.recipient,
+        recipient: { id: a.from.id },
+        conversation: { id: a.conversation.id },
+        text,
+        textFormat,
+      });
+    });
+  }
+});
