@@ -1,4 +1,4 @@
-import { Calls, type Capabilities, cached, createRpcClient } from "@openlines/protocol";
+import { Calls, type Capabilities, cached, createRpcClient, type RpcWrapper } from "@openlines/protocol";
 import type { PortalContext } from "../context.js";
 import type { PortalModule } from "../module.js";
 import type { HubClient } from "./types.js";
@@ -15,6 +15,13 @@ export interface HubClientOptions {
  */
 export function createHubClient(ctx: PortalContext, o: HubClientOptions = {}): HubClient {
   const statusCache = cached({ ttlMs: o.statusTtlMs ?? 60_000, clock: ctx.clock });
+  const forgetting: RpcWrapper = (next) => async (args) => {
+    try {
+      return await next(args);
+    } finally {
+      statusCache.invalidate("status");
+    }
+  };
   const rpc = createRpcClient(
     Calls,
     {
@@ -24,7 +31,27 @@ export function createHubClient(ctx: PortalContext, o: HubClientOptions = {}): H
       now: () => ctx.clock.now(),
       fetch: o.fetch,
     },
-    { wrap: { status: statusCache } },
+    {
+      wrap: {
+        status: statusCache,
+        // Changes of a line connector drop the cached status (capabilities may change with them);
+        // a successful `activate` also clears a `deactivated` mark left by the hub.
+        saveSettings: forgetting,
+        deactivate: forgetting,
+        activate: (next) => async (args) => {
+          const result = await next(args);
+          statusCache.invalidate("status");
+          const ref = args as { line: string; connector: string };
+          await ctx.database.db
+            .updateTable("line_connector_state")
+            .set({ status: "active", reason: null, message: null, updated_ms: ctx.clock.now() })
+            .where("line_id", "=", ref.line)
+            .where("connector", "=", ref.connector)
+            .execute();
+          return result;
+        },
+      },
+    },
   );
   const capabilities = async (line: string, connector: string): Promise<Capabilities | undefined> => {
     const r = await rpc.status({ line, connector });

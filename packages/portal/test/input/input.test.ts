@@ -230,5 +230,10 @@ describeEachDialect("portal input", (d) => {
     });
     const state = await p.ctx.database.db.selectFrom("line_connector_state").selectAll().execute();
     expect(state).toMatchObject([{ line_id: "line-1", status: "deactivated", reason: "connectedElsewhere" }]);
+    // An administrator reconnects it through the hub: the mark is cleared.
+    p.hub.answers.set("activate", { status: "active", webhookUrl: "http://hub.test/webhook?line=x" });
+    await p.ctx.services.hub.activate({ line: "line-1", connector: "telegram" });
+    const after = await p.ctx.database.db.selectFrom("line_connector_state").selectAll().execute();
+    expect(after).toMatchObject([{ line_id: "line-1", status: "active", reason: null }]);
   });
 });

@@ -44,6 +44,8 @@ export class HubStub {
   readonly calls: RecordedCall[] = [];
   readonly capabilities = new Map<string, Capabilities>();
   down = false;
+  /** Fixed answers for other methods, by name. */
+  readonly answers = new Map<string, unknown>();
   #server: Server | undefined;
   url = "";
 
@@ -109,6 +111,7 @@ export class HubStub {
       case "markRead":
         return send(200, { ok: true });
       default:
+        if (this.answers.has(method)) return send(200, this.answers.get(method));
         return send(404, { error: { code: "METHOD_UNKNOWN", message: "unknown" } });
     }
   }
