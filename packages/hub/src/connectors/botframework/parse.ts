@@ -33,7 +33,7 @@ export function readActivity(body: unknown): Activity {
 export interface ParseOptions {
   now: number;
   fileLink: FileMaker;
-  /** The bot's serviceUrl host needs the bot's token to download attachments stored there. */
+  /** The request's bytes: an activity without an id is named by their hash (re-deliveries match). */
   rawBody: Buffer;
 }
 
