@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import type { PortalConfig } from "../../src/context.js";
 import { isPrivateAddress } from "../../src/files/safe-fetch.js";
 import { textPacket } from "../support/hub-stub.js";
-import { type CorePortal, startCorePortal } from "../support/portal.js";
+import { type CorePortal, startCorePortal, until } from "../support/portal.js";
 
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47]), Buffer.alloc(200, 7)]);
 
@@ -107,6 +107,23 @@ describeEachDialect("portal files", (d) => {
       (e) => e.event === "message.updated" && e.payload.message.id === after.id,
     );
     expect(updated.at(-1)?.payload.message.files[0].status).toBe("ok");
+  });
+
+  it("downloads at start the files a stopped portal left pending", async () => {
+    const stopped = await start({ files: { concurrency: 0 } });
+    await stopped.deliver([
+      textPacket({
+        user: "resume",
+        files: [{ url: `${files.url}/photo.png`, name: "later.png", type: "image/png" }],
+      }),
+    ]);
+    const after = stopped.events.find((e) => e.event === "message.received")!.payload.message;
+    expect(after.files[0].status).toBe("pending");
+    await stopped.close();
+    const restarted = await start();
+    await until(async () => (await restarted.ctx.services.files.get(after.files[0].id))?.status === "ok", {
+      what: "the pending download to resume",
+    });
   });
 
   it("follows a redirect to the file", async () => {
