@@ -1,4 +1,6 @@
+import type { Kysely } from "kysely";
 import type { ChatContextStore } from "../connectors/contract.js";
+import type { HubDatabase } from "../store/schema.js";
 import type { HubServices } from "./context.js";
 import { upsert } from "./sql.js";
 
@@ -18,11 +20,17 @@ export function chatContexts(hub: Pick<HubServices, "db" | "dialect" | "clock">)
   return {
     get,
     /** Records an inbound message: its virtual type and time. */
-    async touchInbound(lineConnectorId: string, chatId: string, connector: string, at: number) {
+    async touchInbound(
+      lineConnectorId: string,
+      chatId: string,
+      connector: string,
+      at: number,
+      tx: Kysely<HubDatabase> = db,
+    ) {
       const now = clock.now();
       await upsert(
         dialect,
-        db.insertInto("chat_context").values({
+        tx.insertInto("chat_context").values({
           line_connector_id: lineConnectorId,
           chat_id: chatId,
           connector,

@@ -63,15 +63,19 @@ export function createIngest(hub: HubServices, contexts: ChatContexts) {
         );
       return { lineConnectorId: row.id, packet: checked.data };
     });
-    for (const { packet } of items) {
-      if (packet.type === "messages" && packet.data.kind === "new")
-        await contexts.touchInbound(row.id, packet.data.chat.id, packet.connector, now);
-    }
     await hub.queue.enqueue(items);
-    for (const { key } of fresh) {
-      if (key)
-        await insertIgnore(hub.dialect, hub.db.insertInto("platform_event").values({ key, created_ms: now }));
-    }
+    // After the commit, in one transaction (one disk flush): the chats' last inbound time (reply
+    // windows) and the event keys against re-deliveries.
+    await hub.db.transaction().execute(async (tx) => {
+      for (const { packet } of items) {
+        if (packet.type === "messages" && packet.data.kind === "new")
+          await contexts.touchInbound(row.id, packet.data.chat.id, packet.connector, now, tx);
+      }
+      for (const { key } of fresh) {
+        if (key)
+          await insertIgnore(hub.dialect, tx.insertInto("platform_event").values({ key, created_ms: now }));
+      }
+    });
     return items.length;
   };
 }
