@@ -19,6 +19,9 @@ export const builtinConnectors: ConnectorDefinition[] = [
   form,
   telegram,
   botframework,
+  whatsapp,
+  facebook,
+  instagram,
 ];
 
 /** A connector type resolved to its definition; a virtual type resolves to the real connector. */

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import pino from "pino";
@@ -12,14 +12,17 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 /**
  * `npm test` builds the workspace before vitest runs; a test run on its own (`npx vitest run
- * packages/web`) builds it here when `dist/` is missing.
+ * packages/web`) builds it here when `dist/` is missing or older than the sources. Test files run
+ * in parallel: the check and the build happen under a lock, so only the first one builds.
  */
 export function ensureBuilt(): void {
-  if (!existsSync(join(WEB, "dist", "index.html")))
-    execFileSync("npm", ["run", "build", "-w", "@openlines/web"], {
-      cwd: resolve(WEB, "../.."),
-      stdio: "ignore",
-    });
+  const stale =
+    '[ ! -f dist/index.html ] || [ -n "$(find src index.html vite.config.ts -newer dist/index.html | head -n 1)" ]';
+  execFileSync(
+    "flock",
+    [join(tmpdir(), "openlines-web-build.lock"), "sh", "-c", `if ${stale}; then npm run build; fi`],
+    { cwd: WEB, stdio: "ignore" },
+  );
 }
 
 export interface World {
