@@ -1,6 +1,6 @@
 import { isOpenlinesError } from "@openlines/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KEYS_REFETCH_MIN_MS } from "../../src/connectors/botframework/auth/openid.js";
+import { KEYS_CACHE_MS, KEYS_REFETCH_MIN_MS } from "../../src/connectors/botframework/auth/openid.js";
 import { activity } from "./activities.js";
 import { request, testContext } from "./context.js";
 import { FakeBotConnector } from "./fake-bot-connector.js";
@@ -123,5 +123,25 @@ describe("Bot Framework inbound authentication", () => {
     // a made-up key id right after a fetch does not make another one
     await refusal(connector.verify(request(a, await fake.sign(a, { kid: "rogue", nowMs: clock.now() }))));
     expect(fake.keyFetches.length - before).toBe(4);
+  });
+
+  it("keeps using cached keys while the key endpoint is down, and refuses when it has none", async () => {
+    const { connector, clock } = testContext(fake);
+    const a = activity(fake.serviceUrl("email"), "email");
+    await connector.verify(request(a, await fake.sign(a)));
+    fake.keysDown = true;
+    try {
+      clock.advance(KEYS_CACHE_MS + 1);
+      const before = fake.keyFetches.length;
+      await connector.verify(request(a, await fake.sign(a, { nowMs: clock.now() })));
+      await connector.verify(request(a, await fake.sign(a, { nowMs: clock.now() })));
+      expect(fake.keyFetches.length - before).toBe(1); // one failed try, not one per request
+      const cold = testContext(fake);
+      expect(await refusal(cold.connector.verify(request(a, await fake.sign(a))))).toMatch(
+        /could not be fetched/,
+      );
+    } finally {
+      fake.keysDown = false;
+    }
   });
 });

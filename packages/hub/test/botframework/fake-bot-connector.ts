@@ -46,6 +46,8 @@ export class FakeBotConnector {
   /** App registrations the token endpoint knows: app id → secret (and tenant, when single-tenant). */
   readonly apps = new Map<string, { secret: string; tenant?: string }>([[APP_ID, { secret: APP_SECRET }]]);
   tokenLifetimeSeconds = 3600;
+  /** The OpenID metadata answers 503 while set. */
+  keysDown = false;
   /** Issued tokens still valid (revoke one to make the connector answer 401). */
   readonly tokens = new Set<string>();
   #keys: Key[] = [];
@@ -164,6 +166,7 @@ export class FakeBotConnector {
 
     if (url.pathname === "/v1/.well-known/openidconfiguration") {
       this.keyFetches.push("metadata");
+      if (this.keysDown) return json(503, { error: "temporarily unavailable" });
       return json(200, {
         issuer: ISSUER,
         authorization_endpoint: "https://invalid.botframework.com/v1/auth",

@@ -25,7 +25,8 @@ interface CacheEntry {
 /**
  * The signing keys named by an OpenID metadata document (`jwks_uri`), cached per metadata URL for
  * every line of the hub: all bots trust the same keys. Refreshed when the cache is old or a token
- * names a key id it does not hold; concurrent refreshes share one request.
+ * names a key id it does not hold; concurrent refreshes share one request. When a refresh of old
+ * keys fails, the old keys stay in use.
  */
 export class OpenIdKeys {
   readonly #cache = new Map<string, CacheEntry>();
@@ -38,7 +39,14 @@ export class OpenIdKeys {
     const now = o.clock.now();
     let entry = this.#cache.get(metadataUrl);
     if (!entry || now - entry.fetchedAt > KEYS_CACHE_MS) {
-      await this.#refresh(metadataUrl, o);
+      try {
+        await this.#refresh(metadataUrl, o);
+      } catch (e) {
+        // Old keys are better than refusing every activity while Microsoft's key endpoint is
+        // down: keep them, and try again after KEYS_REFETCH_MIN_MS rather than on every request.
+        if (!entry || entry.keys.size === 0) throw e;
+        entry.fetchedAt = now - KEYS_CACHE_MS + KEYS_REFETCH_MIN_MS;
+      }
       entry = this.#cache.get(metadataUrl)!;
     }
     const hit = entry.keys.get(kid);
