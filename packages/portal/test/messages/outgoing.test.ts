@@ -226,6 +226,29 @@ describeEachDialect("portal outgoing messages", (d) => {
     expect(p.hub.callsOf("sendMessages")).toHaveLength(before + 1);
   });
 
+  it("asks the hub for a channel's capabilities once a minute, not on every reply", async () => {
+    const { chatId, line } = await newChat();
+    const statusCalls = () => p.hub.callsOf("status").filter((a) => a.line === line).length;
+    for (const text of ["a", "b", "c"]) await p.ctx.services.messages.send({ chatId, authorId: "op", text });
+    expect(statusCalls()).toBe(1);
+    clock.advance(61_000);
+    await p.ctx.services.messages.send({ chatId, authorId: "op", text: "d" });
+    expect(statusCalls()).toBe(2);
+  });
+
+  it("shows typing where the channel has it, and not where it has not", async () => {
+    const typing = await newChat();
+    await p.ctx.services.messages.typing(typing.chatId);
+    expect(p.hub.callsOf("typing").at(-1)).toMatchObject({
+      line: typing.line,
+      chat: { id: typing.externalChatId },
+    });
+    const silent = await newChat({ ...openCapabilities, typing: false });
+    const before = p.hub.callsOf("typing").length;
+    await p.ctx.services.messages.typing(silent.chatId);
+    expect(p.hub.callsOf("typing")).toHaveLength(before);
+  });
+
   it("marks a chat read by an operator and passes the read mark to the hub", async () => {
     const { chatId, inbound, line } = await newChat();
     await p.ctx.services.messages.markRead(chatId, "op-1");
