@@ -1,7 +1,7 @@
-import type { Packet } from "@openlines/protocol";
+import type { ManualClock, Packet } from "@openlines/protocol";
 import { describeEachDialect } from "@openlines/store/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { hashOf, startTestHub, type TestHub } from "../support/hub-harness.js";
+import { hashOf, startTestHub, type TestHub, until } from "../support/hub-harness.js";
 
 type Deactivate = Extract<Packet, { type: "deactivate" }>;
 
@@ -58,6 +58,25 @@ describeEachDialect("single connection and health checks", (ctx) => {
     expect((await t.webhook(hashOf(first.webhookUrl), { update_id: 2, chat: 9, text: "again" })).status).toBe(
       409,
     );
+  });
+
+  it("leaves a line alone when its health check cannot reach the platform, and checks on its timer", async () => {
+    t.platform.addBot("token-timer-1", "bot-timer");
+    const d = await t.addPortal("portal-d");
+    await d.rpc.saveSettings({
+      line: "D1",
+      connector: "echo",
+      settings: { token: "token-timer-1", secret: "echo-secret-1" },
+    });
+    await d.rpc.activate({ line: "D1", connector: "echo" });
+    t.platform.script("/me", { status: 503 });
+    const r = await t.hub.health.once();
+    expect(r.failed).toBe(0);
+    expect((await d.rpc.status({})).lines[0].status).toBe("active");
+    t.platform.clearScripts();
+    t.platform.bots.delete("token-timer-1");
+    (t.clock as ManualClock).advance(15 * 60_000);
+    await until(async () => (await d.rpc.status({})).lines[0].status === "needsAttention");
   });
 
   it("marks a line whose credentials were revoked and queues a deactivate to its portal", async () => {
