@@ -68,9 +68,9 @@ export async function existingLines(db: Db, ids: string[]): Promise<Set<string>>
 
 /**
  * Inserts packets, skipping ids already queued; returns how many were inserted per line.
- * PostgreSQL and SQLite: `ON CONFLICT DO NOTHING RETURNING`. MySQL has no RETURNING: ids already
- * queued are filtered first, then `INSERT IGNORE`; if a concurrent writer still won a race, the
- * lines of that statement are recounted.
+ * PostgreSQL and SQLite: `ON CONFLICT DO NOTHING RETURNING`. MySQL has no RETURNING: `INSERT
+ * IGNORE`, and when it inserted fewer rows than given (an id was already queued, which is rare),
+ * the lines of that statement are recounted.
  */
 export async function insertPackets(
   db: Db,
@@ -81,18 +81,7 @@ export async function insertPackets(
   const recount = new Set<string>();
   for (const part of chunks(rows)) {
     if (dialect === "mysql") {
-      const existing = await db
-        .selectFrom("packet")
-        .select("id")
-        .where(
-          "id",
-          "in",
-          part.map((r) => r.id),
-        )
-        .execute();
-      const skip = new Set(existing.map((r) => r.id));
-      const fresh = part.filter((r) => !skip.has(r.id));
-      if (fresh.length === 0) continue;
+      const fresh = part;
       const res = await db.insertInto("packet").ignore().values(fresh).executeTakeFirst();
       for (const r of fresh) added.set(r.line_connector_id, (added.get(r.line_connector_id) ?? 0) + 1);
       if (Number(res.numInsertedOrUpdatedRows ?? 0) !== fresh.length) {
