@@ -104,6 +104,16 @@ describeEachDialect("the portal-facing calls", (ctx) => {
     await nothingStored();
   });
 
+  it("refuses a body over the limit with 413 before reading it", async () => {
+    const body = JSON.stringify({
+      ...line,
+      settings: { token: "x".repeat(1024 * 1024), secret: "echo-secret-1" },
+    });
+    const res = await post("saveSettings", body, signed(body));
+    expect([res.status, await codeOf(res)]).toEqual([413, "BODY_TOO_LARGE"]);
+    await nothingStored();
+  });
+
   it("lists connector types with their settings schema and capabilities", async () => {
     const { connectors } = await p.rpc.connectors({});
     const echo = connectors.find((c) => c.type === "echo");
