@@ -187,6 +187,44 @@ describeEachDialect("queue delivery", (ctx) => {
     for (const lc of lines) expect(await q.lineState(lc)).toMatchObject({ waiting: 1, attempts: 1 });
   });
 
+  it("counts a request with no answer within the timeout as a failed try", async () => {
+    f = await fixture(ctx.url(), { answer: () => ({ hang: true }) });
+    const lc = await f.line();
+    const q = f.queue({ requestTimeoutMs: 15_000 });
+    await q.enqueue(items([f.packet(lc)]));
+    await q.start();
+    await f.stub.waitFor(() => f.stub.requests.length === 1);
+    const failed = nextEvent(q, "batch:failed");
+    f.clock.advance(15_000);
+    expect((await failed).reason).toBe("no answer within 15000 ms");
+    expect(await q.lineState(lc)).toMatchObject({ waiting: 1, attempts: 1 });
+  });
+
+  it("does not deliver to a disabled portal until it is enabled again", async () => {
+    f = await fixture(ctx.url());
+    const lc = await f.line();
+    await f.database.db
+      .updateTable("portal")
+      .set({ state: "disabled" })
+      .where("id", "=", f.portalId)
+      .execute();
+    const q = f.queue();
+    const started = nextEvent(q, "worker:idle");
+    await q.start();
+    await started;
+    const idle = nextEvent(q, "worker:idle");
+    await q.enqueue(items([f.packet(lc)]));
+    await idle;
+    await q.stop();
+    expect(f.stub.requests).toHaveLength(0);
+    await f.database.db.updateTable("portal").set({ state: "active" }).where("id", "=", f.portalId).execute();
+    const again = f.queue();
+    const delivered = nextEvent(again, "batch:delivered");
+    await again.start();
+    await delivered;
+    expect(f.stub.requests).toHaveLength(1);
+  });
+
   it("accepts a correctly signed answer", async () => {
     f = await fixture(ctx.url(), { answer: (req) => ({ body: { taken: req.ids }, sign: true }) });
     const lc = await f.line();
