@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, describeError } from "../lib/api.ts";
+import { newerOf } from "../lib/messages.ts";
 import type { StreamEvent } from "../lib/stream.ts";
 import type { ChatDetail, Line, Message, Operator, Session } from "../lib/types.ts";
 import { ChannelIcon, channelName } from "./channel-icon.tsx";
@@ -53,7 +54,7 @@ export function ChatView({
       const i = list.findIndex((x) => x.id === m.id);
       if (i < 0) return [...list, m].sort((a, b) => a.createdAt - b.createdAt);
       const next = [...list];
-      next[i] = m;
+      next[i] = newerOf(list[i], m);
       return next;
     });
   }, []);
