@@ -1,6 +1,11 @@
 import { ManualClock } from "@openlines/protocol";
 import { describeEachDialect } from "@openlines/store/testing";
 import { afterEach, beforeEach, expect, it } from "vitest";
+import { contactsModule } from "../../src/contacts/module.js";
+import { filesModule } from "../../src/files/module.js";
+import { hubModule } from "../../src/hub/client.js";
+import { inputModule } from "../../src/input/module.js";
+import { messagesModule } from "../../src/messages/module.js";
 import { openCapabilities, packet, textPacket } from "../support/hub-stub.js";
 import { type CorePortal, startCorePortal, until } from "../support/portal.js";
 
@@ -141,6 +146,37 @@ describeEachDialect("portal outgoing messages", (d) => {
     });
     const hops = (await p.ctx.services.messages.ledger(m.id)).map((h) => h.hop);
     expect(hops).toEqual(["stored", "handover_failed", "handover_failed", "queued_to_hub"]);
+  });
+
+  it("marks a reply failed when the hub stays unreachable past the give-up time", async () => {
+    await p.close();
+    p = await startCorePortal(d.url(), {
+      clock,
+      modules: [
+        hubModule(),
+        contactsModule(),
+        filesModule(),
+        messagesModule({ outbox: { baseDelayMs: 1_000, maxDelayMs: 1_000, giveUpAfterMs: 5_000 } }),
+        inputModule(),
+      ],
+    });
+    const { chatId } = await newChat();
+    p.hub.down = true;
+    const m = await p.ctx.services.messages.send({ chatId, authorId: "op-1", text: "never" });
+    expect(m.status).toBe("unsent");
+    const failed = await until(
+      async () => {
+        clock.advance(1_000);
+        const now = await p.ctx.services.messages.get(m.id);
+        return now?.status === "failed" ? now : undefined;
+      },
+      { what: "the outbox to give up" },
+    );
+    expect(failed.failureReason).toMatch(/hub could not be reached/);
+    const hops = (await p.ctx.services.messages.ledger(m.id)).map((h) => h.hop);
+    expect(hops[0]).toBe("stored");
+    expect(hops.at(-1)).toBe("failed");
+    expect(hops.filter((h) => h === "handover_failed").length).toBeGreaterThanOrEqual(4);
   });
 
   it("refuses a reply outside the channel's reply window before storing or sending it", async () => {
