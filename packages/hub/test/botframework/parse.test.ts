@@ -120,6 +120,15 @@ describe("Bot Framework activities to exchange events", () => {
     expect(msg((await parse(a)).events[0]).message.text).toBe("Carol is a<b and c>d 🙂");
   });
 
+  it("reads Slack's mrkdwn: marks, labelled links, user mentions, channels and escapes", async () => {
+    const a = activity(fake.serviceUrl("slack"), "slack", {
+      text: "*Order* _42_ ~late~ <https://shop.example/42?a=1&amp;b=2|track it> <@U0456|bob> <#C789|support> <!here> a &lt; b `x&gt;y`\n&gt; quoted",
+    });
+    expect(msg((await parse(a)).events[0]).message.text).toBe(
+      "[b]Order[/b] [i]42[/i] [s]late[/s] [url=https://shop.example/42?a=1&b=2]track it[/url] [mention=U0456]bob[/mention] #support @here a < b [code]x>y[/code]\n[quote]quoted[/quote]",
+    );
+  });
+
   it("keeps attachments as links: public ones as they are, the connector's own through a hub link", async () => {
     const own = `${fake.serviceUrl("webchat")}attachments/abc/0000005/0/screen.png`.replace(
       `${fake.url}/webchat/`,

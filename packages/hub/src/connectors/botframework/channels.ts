@@ -5,6 +5,7 @@ import { loadEmoticons } from "../emoji/load.js";
 import { decodeEntities } from "./text/entities.js";
 import { markdownToMarkup, markupToMarkdown } from "./text/markdown.js";
 import { markupToSkypeXml, skypePlainToMarkup, skypeXmlToMarkup } from "./text/skype.js";
+import { slackToMarkup } from "./text/slack.js";
 import { markupToTeamsHtml, type TeamsMention, teamsHtmlToMarkup } from "./text/teams.js";
 
 /** How a virtual channel's text is written in outgoing activities. */
@@ -149,12 +150,17 @@ export const BOT_CHANNELS: Record<string, BotChannel> = {
     delete: true,
     textMaxLength: 4096,
   }),
-  slack: markdownChannel(
-    "botframework.slack",
-    "Slack (Bot Framework)",
-    { edit: true, delete: true, textMaxLength: 4000 },
-    "slack",
-  ),
+  slack: {
+    ...markdownChannel(
+      "botframework.slack",
+      "Slack (Bot Framework)",
+      { edit: true, delete: true, textMaxLength: 4000 },
+      "slack",
+    ),
+    // The Slack channel relays the user's text in Slack's own mrkdwn (`*bold*`, `<url|label>`, `<@U1>`).
+    read: (text, format) =>
+      format === "markdown" || format === "xml" ? readByFormat(text, format) : slackToMarkup(text),
+  },
   facebook: markdownChannel(
     "botframework.facebook",
     "Facebook Messenger (Bot Framework)",
