@@ -215,4 +215,42 @@ describe("workspace in a real browser: a visitor and an operator talk through th
     await opContext.close();
     await visContext.close();
   });
+
+  it("chimes and shows a browser notification for a new conversation while the workspace is in the background", async () => {
+    const { page: op, context: opContext } = await newPage(world, { notifications: true });
+    // Record what the page asks for: the tab counts as hidden, notifications and sounds are noted.
+    await op.addInitScript(() => {
+      const w = window as any;
+      w.__notes = [];
+      w.__sounds = 0;
+      Object.defineProperty(document, "hidden", { get: () => true });
+      w.Notification = class {
+        static permission = "granted";
+        static requestPermission = async () => "granted";
+        constructor(title: string, o: { body?: string }) {
+          w.__notes.push({ title, body: o?.body });
+        }
+      };
+      HTMLMediaElement.prototype.play = () => {
+        w.__sounds += 1;
+        return Promise.resolve();
+      };
+    });
+    await signInAsAdmin(op, world);
+    await op.getByText("● Live").waitFor();
+    const { page: vis, context: visContext } = await newPage(world);
+    await vis.goto(`${world.server.url}/demo`);
+    await vis.getByRole("button", { name: "Chat with us" }).click();
+    await vis.getByLabel("Your message").fill("Anyone there?");
+    await vis.getByLabel("Your message").press("Enter");
+    await op.waitForFunction(() => (window as any).__notes.length > 0);
+    const { notes, sounds } = await op.evaluate(() => ({
+      notes: (window as any).__notes,
+      sounds: (window as any).__sounds,
+    }));
+    expect(notes[0]).toMatchObject({ title: "New conversation" });
+    expect(sounds).toBeGreaterThan(0);
+    await opContext.close();
+    await visContext.close();
+  });
 });
