@@ -129,6 +129,28 @@ describe("Bot Framework activities to exchange events", () => {
     );
   });
 
+  it("reads a Telegram user's formatting from the native message in channelData", async () => {
+    const text = "👍 Order 42 is late";
+    const a = activity(fake.serviceUrl("telegram"), "telegram", {
+      text,
+      channelData: {
+        update_id: 812345001,
+        message: {
+          message_id: 57,
+          from: { id: 123456789, is_bot: false, first_name: "Alice" },
+          chat: { id: 123456789, type: "private" },
+          date: 1767607200,
+          text,
+          entities: [
+            { type: "bold", offset: 3, length: 5 },
+            { type: "italic", offset: 15, length: 4 },
+          ],
+        },
+      },
+    });
+    expect(msg((await parse(a)).events[0]).message.text).toBe("👍 [b]Order[/b] 42 is [i]late[/i]");
+  });
+
   it("keeps attachments as links: public ones as they are, the connector's own through a hub link", async () => {
     const own = `${fake.serviceUrl("webchat")}attachments/abc/0000005/0/screen.png`.replace(
       `${fake.url}/webchat/`,

@@ -2,6 +2,7 @@ import type { Capabilities } from "@openlines/protocol";
 import { type MarkupNode, toPlainText } from "@openlines/protocol/markup";
 import { convertEmoji } from "../emoji/convert.js";
 import { loadEmoticons } from "../emoji/load.js";
+import { entitiesToMarkup, type TelegramEntity } from "../telegram/entities.js";
 import { decodeEntities } from "./text/entities.js";
 import { markdownToMarkup, markupToMarkdown } from "./text/markdown.js";
 import { markupToSkypeXml, skypePlainToMarkup, skypeXmlToMarkup } from "./text/skype.js";
@@ -25,8 +26,8 @@ export interface BotChannel {
   title: string;
   capabilities: Capabilities;
   emoticons: Record<string, string>;
-  /** Activity text (with its textFormat) to exchange markup nodes, before emoticons. */
-  read(text: string, textFormat: string | undefined): MarkupNode[];
+  /** Activity text (with its textFormat, and the channel's raw `channelData`) to markup nodes, before emoticons. */
+  read(text: string, textFormat: string | undefined, channelData?: unknown): MarkupNode[];
   write(nodes: MarkupNode[]): RenderedText;
   /** Documents cannot go as attachments by URL (Teams): they become links in the text. */
   filesAsLinks?: boolean;
@@ -145,11 +146,22 @@ export const BOT_CHANNELS: Record<string, BotChannel> = {
     },
     filesAsLinks: true,
   },
-  telegram: markdownChannel("botframework.telegram", "Telegram (Bot Framework)", {
-    edit: true,
-    delete: true,
-    textMaxLength: 4096,
-  }),
+  telegram: {
+    ...markdownChannel("botframework.telegram", "Telegram (Bot Framework)", {
+      edit: true,
+      delete: true,
+      textMaxLength: 4096,
+    }),
+    // The activity's text is plain; Telegram's own message in channelData keeps its entities.
+    read: (text, format, channelData) => {
+      const m = (channelData as { message?: Record<string, unknown> } | undefined)?.message;
+      const [own, entities] =
+        typeof m?.text === "string" ? [m.text, m.entities] : [m?.caption, m?.caption_entities];
+      return own === text && Array.isArray(entities) && format !== "markdown" && format !== "xml"
+        ? entitiesToMarkup(text, entities as TelegramEntity[])
+        : readByFormat(text, format);
+    },
+  },
   slack: {
     ...markdownChannel(
       "botframework.slack",

@@ -210,7 +210,7 @@ function messageContent(
     const written = m.text ?? (m.mentioned.name ? `@${m.mentioned.name}` : undefined);
     if (written && raw.includes(written)) raw = raw.replace(written, `${MARK_OPEN}${i}${MARK_CLOSE}`);
   });
-  let nodes = channel.read(raw, format);
+  let nodes = channel.read(raw, format, a.channelData);
   nodes = withMentions(nodes, mentions, a.recipient.id);
   nodes = withEmoticons(nodes, channel.emoticons);
   const text = printMarkup(trimNodes(nodes));
