@@ -17,6 +17,7 @@ import { fileTokens } from "./files/token.js";
 import { healthChecker } from "./health/check.js";
 import { chatContexts } from "./lines/chat-context.js";
 import type { HubLog, HubServices, QueuePort } from "./lines/context.js";
+import { HubEventEmitter } from "./lines/events.js";
 import { connectorInstances } from "./lines/instances.js";
 import { lineRepository } from "./lines/repository.js";
 import { lineService } from "./lines/service.js";
@@ -55,6 +56,8 @@ export interface Hub {
   app: FastifyInstance;
   queue: QueuePort;
   services: HubServices;
+  /** Typed events for logs and metrics: webhook accepted/refused, outbox done/retry/failed, line needs attention. */
+  events: HubEventEmitter;
   /** Migrates the database, starts the queue, the outbox, the health check and pruning; listens when it owns the app. */
   start(): Promise<void>;
   /** Only the migrations (what `start` does first): for commands that use the hub without serving. */
@@ -90,6 +93,7 @@ export function createHub(config: HubConfig, deps: HubDeps = {}): Hub {
   const database = deps.database ?? openDatabase<HubDatabase>(config.databaseUrl);
   const box = new SecretBox(config.key);
   const registry = createRegistry(deps.connectors ?? builtinConnectors);
+  const events = new HubEventEmitter();
   const queue: QueuePort = deps.queue ?? createQueue({ database, box, clock, fetch: doFetch });
   const services: HubServices = {
     db: database.db,
@@ -101,7 +105,13 @@ export function createHub(config: HubConfig, deps: HubDeps = {}): Hub {
     config,
     registry,
     queue,
+    events,
   };
+  events
+    .on("webhook:refused", (e) => log.info(e, "webhook refused"))
+    .on("outbox:retry", (e) => log.info(e, "platform call will be retried"))
+    .on("outbox:failed", (e) => log.warn(e, "outgoing message failed"))
+    .on("line:needsAttention", (e) => log.warn(e, "line needs an administrator"));
   const lines = lineRepository(services);
   const contexts = chatContexts(services);
   const tokens = fileTokens(config.key);
@@ -178,6 +188,7 @@ export function createHub(config: HubConfig, deps: HubDeps = {}): Hub {
     app,
     queue,
     services,
+    events,
     reparse,
     health,
     outbox: worker,

@@ -6,6 +6,7 @@ import type { ConnectorRegistry } from "../connectors/registry.js";
 import type { Queue } from "../queue/interfaces.js";
 import type { HubDatabase } from "../store/schema.js";
 import type { SecretBox } from "../store/settings-crypto.js";
+import type { HubEventEmitter } from "./events.js";
 
 /** What the hub uses of the durable queue towards portals (queue/interfaces.ts). */
 export type QueuePort = Pick<
@@ -30,4 +31,5 @@ export interface HubServices {
   config: HubConfig;
   registry: ConnectorRegistry;
   queue: QueuePort;
+  events: HubEventEmitter;
 }

@@ -52,6 +52,7 @@ export function lineService(
   async function needsAttention(row: LineRow, reason: DeactivatePayload["reason"], detail?: string) {
     const message = detail ? `${deactivateMessages[reason]} (${detail})` : deactivateMessages[reason];
     await lines.setStatus(row.id, "needsAttention", reason);
+    hub.events.emit("line:needsAttention", { lineConnectorId: row.id, reason });
     const packet = buildPacket(row, {
       id: `deact_${randomUUID()}`,
       type: "deactivate",

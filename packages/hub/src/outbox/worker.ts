@@ -63,6 +63,13 @@ export function outboxWorker(
   }
 
   async function fail(row: OutboxRow, connector: string, reason: string, errorCode?: string) {
+    hub.events.emit("outbox:failed", {
+      lineConnectorId: row.line_connector_id,
+      kind: row.kind,
+      messageId: row.message_id ?? undefined,
+      reason,
+      code: errorCode,
+    });
     if (row.kind === "send" || row.kind === "update" || row.kind === "delete")
       await status(row, connector, { messageId: row.message_id!, status: "failed", reason, errorCode });
     await finish(row);
@@ -158,6 +165,11 @@ export function outboxWorker(
           break;
       }
       await finish(row);
+      hub.events.emit("outbox:done", {
+        lineConnectorId: line.id,
+        kind: row.kind,
+        messageId: row.message_id ?? undefined,
+      });
       return "sent";
     } catch (e) {
       const retryable = e instanceof PlatformError ? e.retryable : !isOpenlinesError(e);
@@ -177,6 +189,14 @@ export function outboxWorker(
         const delay = Math.max(backoff, e instanceof PlatformError ? (e.retryAfterMs ?? 0) : 0);
         if (now + delay - Number(row.created_ms) <= hub.config.outbox.giveUpAfterMs) {
           await store.reschedule(row.id, now + delay, attempts, reason);
+          hub.events.emit("outbox:retry", {
+            lineConnectorId: line.id,
+            kind: row.kind,
+            messageId: row.message_id ?? undefined,
+            attempts,
+            nextAt: now + delay,
+            reason,
+          });
           return "retried";
         }
       }

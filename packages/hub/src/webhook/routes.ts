@@ -1,4 +1,4 @@
-import { isOpenlinesError, OpenlinesError } from "@openlines/protocol";
+import { errorReply, isOpenlinesError, OpenlinesError } from "@openlines/protocol";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { WebhookRequest, WebhookResult } from "../connectors/contract.js";
 import type { Ingest } from "../connectors/pipeline/ingest.js";
@@ -25,11 +25,24 @@ export function webhookRoutes(
   deps: { lines: LineRepository; instances: ConnectorInstances; ingest: Ingest; raw: RawWebhooks },
 ): void {
   const handle = async (req: FastifyRequest, reply: FastifyReply) => {
+    let lineConnectorId: string | undefined;
+    try {
+      return await accept(req, reply, (id) => {
+        lineConnectorId = id;
+      });
+    } catch (e) {
+      const r = errorReply(e);
+      hub.events.emit("webhook:refused", { lineConnectorId, code: r.body.error.code, status: r.status });
+      throw e;
+    }
+  };
+  const accept = async (req: FastifyRequest, reply: FastifyReply, found: (id: string) => void) => {
     const { line: hash, ...query } = (req.query ?? {}) as Record<string, string>;
     if (!hash || typeof hash !== "string")
       throw new OpenlinesError("LINE_UNKNOWN", "The webhook URL has no line.");
     const row = await deps.lines.byHash(hash);
     if (!row) throw new OpenlinesError("LINE_UNKNOWN");
+    found(row.id);
     if (row.status !== "active") throw new OpenlinesError("LINE_INACTIVE");
     const instance = await deps.instances.get(row);
     const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -61,7 +74,8 @@ export function webhookRoutes(
       hub.log.error({ err: e, line: row.id }, "webhook parse failed; the raw body is kept for reparse");
       throw new OpenlinesError("INTERNAL");
     }
-    await deps.ingest(row, result.events);
+    const queued = await deps.ingest(row, result.events);
+    hub.events.emit("webhook:accepted", { lineConnectorId: row.id, events: result.events.length, queued });
     const r = result.reply;
     reply.status(r?.status ?? 200);
     if (r?.contentType) reply.type(r.contentType);

@@ -84,6 +84,16 @@ describeEachDialect("the webhook entry point", (ctx) => {
     await nothingStored();
   });
 
+  it("tells what it accepted and refused through typed events", async () => {
+    const seen: string[] = [];
+    t.hub.events.on("webhook:refused", (e) => seen.push(`refused ${e.code} ${e.status}`));
+    t.hub.events.on("webhook:accepted", (e) => seen.push(`accepted ${e.events}`));
+    await t.webhook("no-such-hash", { update_id: 1, chat: 1, text: "x" });
+    await t.webhook(inactiveHash, { update_id: 1, chat: 1, text: "x" });
+    await fetch(`${t.url}/webhook?line=${hash}&challenge=x`);
+    expect(seen).toEqual(["refused LINE_UNKNOWN 404", "refused LINE_INACTIVE 409", "accepted 0"]);
+  });
+
   it("echoes a GET handshake challenge", async () => {
     const res = await fetch(`${t.url}/webhook?line=${hash}&challenge=abc123`);
     expect(res.status).toBe(200);
@@ -104,7 +114,7 @@ describeEachDialect("the webhook entry point", (ctx) => {
     if (p.type !== "messages") throw new Error("not a message");
     expect(p.data.message.text).toBe("hi 🙂 👍 [code]:thumbsup: (smile)[/code] 🙂");
     expect(p.data.chat.id).toBe("77");
-    expect(await t.count("webhook_raw")).toBe(2); // the handshake and this message
+    expect(await t.count("webhook_raw")).toBe(3); // two handshakes and this message
     const chat = await t.hub.services.db
       .selectFrom("chat_context")
       .selectAll()
