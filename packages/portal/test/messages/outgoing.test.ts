@@ -176,7 +176,7 @@ describeEachDialect("portal outgoing messages", (d) => {
     const hops = (await p.ctx.services.messages.ledger(m.id)).map((h) => h.hop);
     expect(hops[0]).toBe("stored");
     expect(hops.at(-1)).toBe("failed");
-    expect(hops.filter((h) => h === "handover_failed").length).toBeGreaterThanOrEqual(4);
+    expect(hops).toContain("handover_failed");
   });
 
   it("refuses a reply outside the channel's reply window before storing or sending it", async () => {
