@@ -1,6 +1,16 @@
 import type { WebhookRequest } from "../connectors/contract.js";
 import type { HubServices } from "../lines/context.js";
 
+/**
+ * Headers that authenticate a request (bearer JWTs, platform secret tokens) are not kept: a stored
+ * body is re-parsed without being verified again, and a credential must not sit in the database.
+ */
+const CREDENTIAL_HEADERS = /^(authorization|cookie|proxy-authorization)$|signature|secret|token/i;
+
+function keptHeaders(headers: WebhookRequest["headers"]): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !CREDENTIAL_HEADERS.test(name)));
+}
+
 /** The raw webhooks kept for re-parsing (`webhook_raw`): one SQL operation per function. */
 export function rawWebhooks(hub: Pick<HubServices, "db" | "dialect" | "clock">) {
   const { db } = hub;
@@ -11,7 +21,7 @@ export function rawWebhooks(hub: Pick<HubServices, "db" | "dialect" | "clock">) 
         received_ms: hub.clock.now(),
         method: req.method,
         query: JSON.stringify(req.query),
-        headers: JSON.stringify(req.headers),
+        headers: JSON.stringify(keptHeaders(req.headers)),
         body: req.rawBody.toString("base64"),
         ip: req.ip,
       });

@@ -140,6 +140,12 @@ describeEachDialect("the webhook entry point", (ctx) => {
     expect(t.queue.list("messages").length).toBe(before);
   });
 
+  it("keeps no credential header of a stored webhook", async () => {
+    const rows = await t.hub.services.db.selectFrom("webhook_raw").select("headers").execute();
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect(r.headers).not.toMatch(/x-echo-signature|echo-secret|authorization/i);
+  });
+
   it("re-parses a stored body into a fresh packet", async () => {
     const raw = await t.hub.services.db
       .selectFrom("webhook_raw")
