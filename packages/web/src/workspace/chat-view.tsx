@@ -32,6 +32,16 @@ export function ChatView({
   const listRef = useRef<HTMLOListElement>(null);
   const typingTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
 
+  // Reading clears the unread counts: the list refetches once the portal has it.
+  const markRead = useCallback(
+    () =>
+      api
+        .post(`/api/chats/${encodeURIComponent(chatId)}/read`)
+        .then(onChanged)
+        .catch(() => {}),
+    [chatId, onChanged],
+  );
+
   const load = useCallback(async () => {
     try {
       const d = await api.get<ChatDetail>(`/api/chats/${encodeURIComponent(chatId)}`);
@@ -39,11 +49,11 @@ export function ChatView({
       setMessages([...d.history].reverse());
       setError("");
       if (d.session.unread > 0 || d.history.some((m) => m.direction === "in" && m.status === "received"))
-        await api.post(`/api/chats/${encodeURIComponent(chatId)}/read`).catch(() => {});
+        await markRead();
     } catch (e) {
       setError(describeError(e));
     }
-  }, [chatId]);
+  }, [chatId, markRead]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: a stream reload (reloads + 1) refetches
   useEffect(() => {
     load();
@@ -66,7 +76,7 @@ export function ChatView({
         if (e.type === "message.received" && d.message?.chatId === chatId) {
           upsert(d.message);
           setTyping(false);
-          if (!document.hidden) api.post(`/api/chats/${encodeURIComponent(chatId)}/read`).catch(() => {});
+          if (!document.hidden) markRead();
         } else if (
           (e.type === "message.created" || e.type === "message.updated") &&
           d.message?.chatId === chatId
@@ -96,7 +106,7 @@ export function ChatView({
           );
         }
       }),
-    [subscribe, chatId, upsert],
+    [subscribe, chatId, upsert, markRead],
   );
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: scroll down when a message arrives

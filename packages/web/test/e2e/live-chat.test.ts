@@ -253,4 +253,44 @@ describe("workspace in a real browser: a visitor and an operator talk through th
     await opContext.close();
     await visContext.close();
   });
+
+  it("suggests merging two visitors who gave the same e-mail, and after the merge shows the history of both", async () => {
+    const shot = screenshots("merge");
+    const { page: op, context: opContext } = await newPage(world);
+    await signInAsAdmin(op, world);
+    const visitor = async (text: string, name: string) => {
+      const v = await newPage(world);
+      await v.page.goto(`${world.server.url}/demo`);
+      await v.page.getByRole("button", { name: "Chat with us" }).click();
+      await v.page.getByLabel("Your message").fill(text);
+      await v.page.getByLabel("Your message").press("Enter");
+      await v.page.getByText(/✓/).first().waitFor();
+      await v.page.getByLabel("Name (optional)").fill(name);
+      await v.page.getByLabel("Email (optional)").fill("ann@example.com");
+      await v.page.getByRole("button", { name: "Save" }).click();
+      // The hub keeps the profile and hands it on with the visitor's next message.
+      await v.page.getByLabel("Your message").fill("That's me.");
+      await v.page.getByLabel("Your message").press("Enter");
+      await v.page.locator("li").filter({ hasText: "That's me." }).getByText(/✓/).waitFor();
+      return v;
+    };
+    const first = await visitor("My parcel 77 is late", "Ann on the laptop");
+    const second = await visitor("Hello again, about my parcel", "Ann on the phone");
+    const item = op.locator(".chat-item").filter({ hasText: "Ann on the phone" });
+    await op.locator(".chat-item").filter({ hasText: "Ann on the laptop" }).waitFor();
+    await item.waitFor();
+    await item.click();
+    await op.getByText("Hello again, about my parcel").waitFor();
+    const suggestion = op.locator(".suggestions li").filter({ hasText: "Ann on the laptop" });
+    await suggestion.waitFor();
+    expect(await suggestion.textContent()).toContain("same email");
+    await shot(op, "suggested");
+    await suggestion.getByRole("button", { name: "Merge into this contact" }).click();
+    await op.getByText("My parcel 77 is late").waitFor();
+    expect(await op.locator(".contact-card .channels li").count()).toBe(2);
+    await shot(op, "merged-history");
+    await opContext.close();
+    await first.context.close();
+    await second.context.close();
+  });
 });
