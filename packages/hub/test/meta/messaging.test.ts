@@ -200,7 +200,7 @@ describe("Instagram inbound", () => {
     const req = request(pageBody([fromUser(event, IGSID, IG_ID)], "instagram", IG_ID));
     await t.connector.verify(req);
     const events = (await t.connector.parse(req)).events;
-    return events;
+    return events as Extract<InboundEvent, { type: "messages" }>[];
   };
 
   it("brings a direct message with the sender's Instagram name, username and profile link", async () => {
