@@ -145,4 +145,35 @@ describe("admin pages in a real browser: connecting a channel through the wizard
     await shot(page, "retried-ledger");
     await context.close();
   });
+
+  it("lists a line whose bot was connected to another line as needing attention, with the way to fix it", async () => {
+    const shot = screenshots("attention");
+    const { page, context } = await newPage(world);
+    await signInAsAdmin(page, world);
+    await page.goto(`${world.server.url}/#/admin`);
+    await page.getByLabel("New line name").fill("Sales");
+    await page.getByRole("button", { name: "Create line" }).click();
+    const sales = page.locator("article").filter({ has: page.getByRole("heading", { name: "Sales" }) });
+    await sales.getByRole("button", { name: "Connect a channel" }).click();
+    await page.getByRole("heading", { name: "Connect a channel to Sales" }).waitFor();
+    await page.getByRole("radio", { name: /Telegram bot/ }).check();
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByLabel(/Bot token/).fill(TOKEN);
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await page.getByRole("button", { name: "Test connection" }).click();
+    await page.getByText(/The connection works/).waitFor();
+    await page.getByRole("button", { name: "Activate" }).click();
+    await page.getByRole("heading", { name: "Connected" }).waitFor();
+
+    // The same bot on Sales took it from Demo: Demo needs attention.
+    await page.getByRole("button", { name: "Back to administration" }).click();
+    const item = page.locator(".attention li").filter({ hasText: "Demo · Telegram" });
+    await item.waitFor();
+    expect(await item.textContent()).toMatch(/connected to another line/);
+    await shot(page, "needs-attention");
+    await item.getByRole("button", { name: "Fix Telegram on Demo" }).click();
+    await page.getByRole("heading", { name: "Connect a channel to Demo" }).waitFor();
+    await page.getByLabel(/Bot token/).waitFor();
+    await context.close();
+  });
 });
