@@ -48,8 +48,12 @@ export function rpcHandlers(
     connectors: () => service.connectors(),
     async sendMessages(p, a) {
       const row = await activeLine(p, a);
+      // A repeated call (the portal never saw our answer) must not send a message twice: what is
+      // still in the outbox is kept by its id, what was already sent is skipped here.
+      const fresh: any[] = [];
+      for (const m of a.messages) if (!(await outbox.platformId(row.id, m.id))) fresh.push(m);
       await outbox.insert(
-        a.messages.map((m: any) => ({
+        fresh.map((m: any) => ({
           id: outboxId(row.id, "send", m.id),
           lineConnectorId: row.id,
           kind: "send" as const,

@@ -49,6 +49,12 @@ describeEachDialect("the outbox", (ctx) => {
     expect(call?.body.context).toEqual({ thread: "T-42" });
     expect(s.data.platformMessageId).toBeDefined();
     expect(await t.count("outbox")).toBe(0);
+    // the portal repeats the call (it never saw the answer): nothing is sent twice
+    expect(
+      await p.rpc.sendMessages({ ...line, messages: [{ id: "m1", chat: { id: "42" }, text: "Hello!" }] }),
+    ).toEqual({ accepted: ["m1"] });
+    await t.hub.outbox.idle();
+    expect(t.platform.callsTo("/send").filter((c) => c.body.text === "Hello!")).toHaveLength(1);
     // edit uses the stored platform id, whatever the portal passes
     await p.rpc.updateMessages({
       ...line,
