@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { api, describeError } from "../lib/api.ts";
 import { go } from "../lib/route.ts";
+import { statusText } from "../lib/status.ts";
 import type { Line, LineConnector, Operator } from "../lib/types.ts";
 import { ChannelIcon, channelName } from "../workspace/channel-icon.tsx";
 import { Attention } from "./attention.tsx";
@@ -138,8 +139,8 @@ function LineCard({ line, operators, onSaved }: { line: Line; operators: Operato
         {connectors.length === 0 && <li>No channel connected yet.</li>}
         {connectors.map((c) => (
           <li key={c.connector}>
-            <ChannelIcon connector={c.connector} /> {channelName(c.connector)} — <strong>{c.status}</strong>
-            {c.reason ? ` (${c.reason})` : ""}
+            <ChannelIcon connector={c.connector} /> {channelName(c.connector)} —{" "}
+            <strong>{statusText(c.status, c.reason)}</strong>
             {c.webhookUrl && (
               <>
                 {" "}

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { api, describeError } from "../lib/api.ts";
 import { go } from "../lib/route.ts";
+import { statusText } from "../lib/status.ts";
 import type { Line } from "../lib/types.ts";
 import { channelName } from "../workspace/channel-icon.tsx";
 
@@ -53,8 +54,7 @@ export function Attention({ lines }: { lines: Line[] }) {
             <strong>
               {name(i.lineId)} · {channelName(i.connector)}
             </strong>{" "}
-            — {i.status}
-            {i.reason ? ` (${i.reason})` : ""}
+            — {statusText(i.status, i.reason)}
             <p>{howToFix(i)}</p>
             <button type="button" onClick={() => go("admin", "lines", i.lineId, "connect", i.connector)}>
               Fix {channelName(i.connector)} on {name(i.lineId)}

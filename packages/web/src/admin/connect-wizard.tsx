@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { api, describeError } from "../lib/api.ts";
 import { go } from "../lib/route.ts";
+import { statusText } from "../lib/status.ts";
 import type { ConnectorType, Line } from "../lib/types.ts";
 import { ChannelIcon } from "../workspace/channel-icon.tsx";
 import { readSchemaForm, SchemaFields } from "./schema-form.tsx";
@@ -162,7 +163,7 @@ export function ConnectWizard({ lineId, presetType }: { lineId: string; presetTy
             </button>
           </div>
           <p>
-            Status: <strong data-testid="connector-status">{status}</strong>
+            Status: <strong data-testid="connector-status">{statusText(status)}</strong>
           </p>
         </section>
       )}
@@ -217,7 +218,9 @@ export function ConnectWizard({ lineId, presetType }: { lineId: string; presetTy
       {step === "done" && (
         <section aria-labelledby="done-title">
           <h2 id="done-title">Connected</h2>
-          <p role="status">The channel is {status}. New conversations from it arrive in the line's queue.</p>
+          <p role="status">
+            The channel is {statusText(status)}. New conversations from it arrive in the line's queue.
+          </p>
           <button type="button" onClick={() => go("admin")}>
             Back to administration
           </button>

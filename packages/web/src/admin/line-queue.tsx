@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from "react";
 import { api, describeError } from "../lib/api.ts";
+import { statusText } from "../lib/status.ts";
 import type { DeadLetter, LineStatus } from "../lib/types.ts";
 import { channelName } from "../workspace/channel-icon.tsx";
 
@@ -55,10 +56,7 @@ export function LineQueue({ lineId }: { lineId: string }) {
           {data.connectors.map((c) => (
             <tr key={c.connector}>
               <td>{channelName(c.connector)}</td>
-              <td>
-                {c.status}
-                {c.reason ? ` (${c.reason})` : ""}
-              </td>
+              <td>{statusText(c.status, c.reason)}</td>
               <td>{c.queue.waiting}</td>
               <td>{c.queue.attempts}</td>
               <td>{c.queue.blockedUntil ? new Date(c.queue.blockedUntil).toLocaleString() : "—"}</td>
