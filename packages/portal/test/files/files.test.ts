@@ -103,10 +103,17 @@ describeEachDialect("portal files", (d) => {
     const chunks: Buffer[] = [];
     for await (const c of stream) chunks.push(c as Buffer);
     expect(Buffer.concat(chunks).equals(PNG)).toBe(true);
-    const updated = portal.events.filter(
-      (e) => e.event === "message.updated" && e.payload.message.id === after.id,
+    // The message's update follows the file's (the messages module re-reads the message).
+    await until(
+      () =>
+        portal.events.some(
+          (e) =>
+            e.event === "message.updated" &&
+            e.payload.message.id === after.id &&
+            e.payload.message.files[0].status === "ok",
+        ),
+      { what: "message.updated with the downloaded file" },
     );
-    expect(updated.at(-1)?.payload.message.files[0].status).toBe("ok");
   });
 
   it("downloads at start the files a stopped portal left pending", async () => {
