@@ -26,6 +26,8 @@ export interface HubConfig {
   rawWebhookRetentionMs: number;
   /** How long a queued platform event id is remembered against re-deliveries. Default 7 days. */
   platformEventRetentionMs: number;
+  /** How long the platform id of a sent message is kept for edits and deletes. Default 90 days. */
+  sentMessageRetentionMs: number;
   /** How long a hub file link stays valid. Default 7 days (the queue may hold a packet 24 h). */
   fileLinkTtlMs: number;
   /** Replay window of signed RPC calls. Default 5 minutes (Standard Webhooks' tolerance). */
@@ -63,6 +65,7 @@ export const hubDefaults: Omit<HubConfig, "key"> = {
   rawWebhookRetentionMs: 7 * DAY,
   platformEventRetentionMs: 7 * DAY,
   fileLinkTtlMs: 7 * DAY,
+  sentMessageRetentionMs: 90 * DAY,
   rpcToleranceSeconds: 300,
   rateLimits: { perLinePerSecond: 5, perLineBurst: 10, perPlatformPerSecond: 50, perPlatformBurst: 100 },
   outbox: { retryBaseMs: 1000, retryMaxMs: 10 * 60_000, giveUpAfterMs: DAY },
@@ -129,6 +132,11 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env, o: { dev?: b
       hubDefaults.platformEventRetentionMs,
     ),
     fileLinkTtlMs: num(env, "OPENLINES_HUB_FILE_LINK_TTL_MS", hubDefaults.fileLinkTtlMs),
+    sentMessageRetentionMs: num(
+      env,
+      "OPENLINES_HUB_SENT_MESSAGE_RETENTION_MS",
+      hubDefaults.sentMessageRetentionMs,
+    ),
     rpcToleranceSeconds: num(env, "OPENLINES_HUB_RPC_TOLERANCE_SECONDS", hubDefaults.rpcToleranceSeconds),
     healthCheckIntervalMs: num(env, "OPENLINES_HUB_HEALTH_INTERVAL_MS", hubDefaults.healthCheckIntervalMs),
     pruneIntervalMs: num(env, "OPENLINES_HUB_PRUNE_INTERVAL_MS", hubDefaults.pruneIntervalMs),

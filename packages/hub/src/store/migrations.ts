@@ -189,4 +189,11 @@ export const hubMigrations: NumberedMigration[] = [
       await db.schema.createIndex("seen_request_expires").on("seen_request").column("expires_ms").execute();
     },
   },
+  {
+    // sent_message rows are kept for edits and deletes for a while, then pruned by created_ms.
+    name: "0006_hub_sent_message_retention",
+    up: async (db) => {
+      await db.schema.createIndex("sent_message_created").on("sent_message").column("created_ms").execute();
+    },
+  },
 ];

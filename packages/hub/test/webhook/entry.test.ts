@@ -222,5 +222,20 @@ describeEachDialect("retention of raw webhooks and event ids", (ctx) => {
     expect(await t.count("platform_event")).toBe(1);
     clock.advance(3600_000);
     await until(async () => (await t.count("platform_event")) === 0);
+    await t.hub.services.db
+      .insertInto("sent_message")
+      .values({
+        line_connector_id: "lc_x",
+        message_id: "m",
+        chat_id: "c",
+        platform_message_id: "p",
+        created_ms: clock.now(),
+      })
+      .execute();
+    clock.advance(89 * 24 * 3600_000);
+    await t.hub.prune.once();
+    expect(await t.count("sent_message")).toBe(1);
+    clock.advance(2 * 24 * 3600_000);
+    await until(async () => (await t.count("sent_message")) === 0);
   });
 });
