@@ -71,7 +71,7 @@ describeEachDialect("portal files", (d) => {
       clock,
       config: {
         allowPrivateAddresses: true,
-        files: { maxSizeBytes: 1000, totalTimeoutMs: 800, connectTimeoutMs: 800 },
+        files: { maxSizeBytes: 1000 },
         ...config,
       },
     });
@@ -166,7 +166,7 @@ describeEachDialect("portal files", (d) => {
   });
 
   it("gives up on a slow download after the timeout", async () => {
-    const portal = await start();
+    const portal = await start({ files: { maxSizeBytes: 1000, totalTimeoutMs: 500, connectTimeoutMs: 500 } });
     const { after } = await receive(portal, [
       { url: `${files.url}/slow.png`, name: "slow.png", type: "image/png" },
     ]);
