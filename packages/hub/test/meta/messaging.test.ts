@@ -182,12 +182,11 @@ describe("Messenger inbound", () => {
     ]);
   });
 
-  it("skips events of another page and refuses a body of another object with 400", async () => {
+  it("skips events of another page or another object, and refuses a body that is no webhook with 400", async () => {
     const req = request(pageBody([fromUser({ message: { mid: "m_X", text: "x" } })], "page", "999999999"));
     expect((await t.connector.parse(req)).events).toEqual([]);
-    await expect(t.connector.parse(request({ object: "instagram", entry: [] }))).rejects.toMatchObject({
-      status: 400,
-    });
+    expect((await t.connector.parse(request({ object: "instagram", entry: [] }))).events).toEqual([]);
+    await expect(t.connector.parse(request({ entry: "x" }))).rejects.toMatchObject({ status: 400 });
   });
 });
 

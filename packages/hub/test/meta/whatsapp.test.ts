@@ -272,8 +272,9 @@ describe("WhatsApp inbound", () => {
     expect(await parse(other)).toEqual([]);
   });
 
-  it("refuses a body that is not a WhatsApp event with 400", async () => {
-    await expect(parse({ object: "page", entry: [] })).rejects.toMatchObject({ status: 400 });
+  it("answers another Meta object of the same app with no events, and refuses a body that is no webhook with 400", async () => {
+    expect(await parse({ object: "page", entry: [{ id: "1", messaging: [] }] })).toEqual([]);
+    await expect(parse({ hello: "world" })).rejects.toMatchObject({ status: 400 });
   });
 });
 

@@ -100,15 +100,17 @@ export interface MessagingParseOptions {
  * Turns one Messenger/Instagram webhook body into exchange events. Echoes of our own sends are
  * skipped; deliveries become `deliveryStatus` for each mid the hub sent (found through
  * `ctx.sentMessage`); reads become `readStatus` (a watermark on Messenger, a mid on Instagram).
- * A body of another object type is refused with 400.
+ * A body of another object (the app's other products) is answered with no events; a body that is
+ * no Meta webhook at all is refused with 400.
  */
 export async function parseMessaging(body: unknown, o: MessagingParseOptions): Promise<InboundEvent[]> {
   const env = Envelope.safeParse(body);
-  if (!env.success || env.data.object !== OBJECT[o.platform])
-    throw new OpenlinesError(
-      "BAD_REQUEST",
-      `The webhook body is not a ${o.platform === "facebook" ? "Messenger" : "Instagram"} event.`,
-    );
+  if (!env.success) throw new OpenlinesError("BAD_REQUEST", "The webhook body is not a Meta webhook event.");
+  if (env.data.object !== OBJECT[o.platform]) {
+    // One app has one callback URL for all its objects: answer 200 so Meta does not disable it.
+    o.ctx.log.warn({ object: env.data.object }, "skipped a webhook of another Meta object");
+    return [];
+  }
   const out: InboundEvent[] = [];
   for (const entry of env.data.entry) {
     if (entry.id !== o.accountId) continue;

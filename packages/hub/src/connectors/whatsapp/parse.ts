@@ -103,9 +103,12 @@ const Value = z
   .passthrough();
 
 const Envelope = z.object({
-  object: z.literal("whatsapp_business_account"),
+  object: z.string(),
   entry: z.array(
-    z.object({ id: z.string(), changes: z.array(z.object({ field: z.string(), value: z.unknown() })) }),
+    z.object({
+      id: z.string(),
+      changes: z.array(z.object({ field: z.string(), value: z.unknown() })).optional(),
+    }),
   ),
 });
 
@@ -124,11 +127,15 @@ export async function parseWhatsApp(
   phoneNumberId: string,
 ): Promise<InboundEvent[]> {
   const env = Envelope.safeParse(body);
-  if (!env.success)
-    throw new OpenlinesError("BAD_REQUEST", "The webhook body is not a WhatsApp Business Account event.");
+  if (!env.success) throw new OpenlinesError("BAD_REQUEST", "The webhook body is not a Meta webhook event.");
+  if (env.data.object !== "whatsapp_business_account") {
+    // One app has one callback URL for all its objects: answer 200 so Meta does not disable it.
+    ctx.log.warn({ object: env.data.object }, "skipped a webhook of another Meta object");
+    return [];
+  }
   const out: InboundEvent[] = [];
   for (const entry of env.data.entry) {
-    for (const change of entry.changes) {
+    for (const change of entry.changes ?? []) {
       if (change.field !== "messages") continue;
       const value = Value.safeParse(change.value);
       if (!value.success || value.data.metadata.phone_number_id !== phoneNumberId) continue;
