@@ -47,6 +47,8 @@ export const OutgoingMessage = z.object({
       parameters: z.array(z.string()).default([]),
     })
     .optional(),
+  /** A reaction instead of a message: the emoji on a customer's message (platform id); "" removes it. */
+  reaction: z.object({ to: id, emoji: z.string().max(32) }).optional(),
 });
 export type OutgoingMessage = z.infer<typeof OutgoingMessage>;
 

@@ -356,3 +356,17 @@ describe("Messenger and Instagram outbound against the fake Graph API", () => {
     expect(await t.connector.testConnect()).toEqual({ account: { id: IG_ID, name: "@myshop" } });
   });
 });
+
+describe("Reactions from the operator on Messenger", () => {
+  it("reacts with the Send API's one reaction and removes it with an empty emoji", async () => {
+    const t = testContext(facebook, fake.url, FB);
+    fake.calls.length = 0;
+    const base = { id: "op-r", chat: { id: PSID }, text: "", files: [], connector: "facebook" };
+    await t.connector.send({ ...base, reaction: { to: "m_IN1", emoji: "❤️" } });
+    await t.connector.send({ ...base, reaction: { to: "m_IN1", emoji: "" } });
+    expect(fake.callsTo("POST", "me/messages").map((c) => c.body)).toEqual([
+      { recipient: { id: PSID }, sender_action: "react", payload: { message_id: "m_IN1", reaction: "love" } },
+      { recipient: { id: PSID }, sender_action: "unreact", payload: { message_id: "m_IN1" } },
+    ]);
+  });
+});

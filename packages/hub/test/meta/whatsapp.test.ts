@@ -426,3 +426,26 @@ describe("WhatsApp outbound against the fake Graph API", () => {
     expect(await t2.connector.healthCheck!()).toMatchObject({ ok: false, revoked: true });
   });
 });
+
+describe("Reactions from the operator", () => {
+  it("sends a WhatsApp reaction on the customer's message, and an empty emoji to remove it", async () => {
+    const t = testContext(whatsapp, fake.url, SETTINGS);
+    fake.calls.length = 0;
+    const r = await t.connector.send({
+      id: "op-r",
+      chat: { id: CUSTOMER },
+      text: "",
+      files: [],
+      connector: "whatsapp",
+      reaction: { to: "wamid.IN1", emoji: "👍" },
+    });
+    expect(r.platformMessageId).toMatch(/^wamid\.OUT/);
+    expect(fake.calls[0].body).toEqual({
+      messaging_product: "whatsapp",
+      recipient_type: "individual",
+      to: CUSTOMER,
+      type: "reaction",
+      reaction: { message_id: "wamid.IN1", emoji: "👍" },
+    });
+  });
+});

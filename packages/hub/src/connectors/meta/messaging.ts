@@ -366,6 +366,15 @@ export async function sendMessaging(
   m: OutboundMessage,
   now: number,
 ): Promise<{ platformMessageId: string }> {
+  if (m.reaction) {
+    // The Send API knows one reaction, "love"; any emoji is sent as it, "" removes it.
+    await graph.post("me/messages", {
+      recipient: { id: m.chat.id },
+      sender_action: m.reaction.emoji ? "react" : "unreact",
+      payload: { message_id: m.reaction.to, ...(m.reaction.emoji ? { reaction: "love" } : {}) },
+    });
+    return { platformMessageId: `reaction:${m.reaction.to}` };
+  }
   const data = (m.chatContext ?? {}) as MetaChatData;
   const inside = data.lastInboundMs !== undefined && now - data.lastInboundMs <= STANDARD_WINDOW_MS;
   const type = inside

@@ -22,7 +22,8 @@ export function mediaTypeOf(f: FileLink): MediaType {
 const hasLink = (text: string) => /https?:\/\/\S/.test(text);
 
 /**
- * Sends one operator message to a WhatsApp user (channels.md §4.2): a template when the portal
+ * Sends one operator message to a WhatsApp user (channels.md §4.2): a reaction (an emoji on the
+ * customer's message; "" removes it), or a template when the portal
  * chose one (the only kind allowed outside the 24-hour window); otherwise each file by link, the
  * text as the first captioned file's caption when it fits, else as a text message with link
  * previews on when it holds a link. The reply context goes on the first message. Returns the
@@ -52,6 +53,12 @@ export async function sendWhatsApp(
       throw new PlatformError("WhatsApp accepted the message but gave no message id", { retryable: false });
     ids.push(id);
   };
+
+  if (m.reaction) {
+    context = undefined;
+    await post({ type: "reaction", reaction: { message_id: m.reaction.to, emoji: m.reaction.emoji } });
+    return { platformMessageId: ids[0] };
+  }
 
   if (m.template) {
     const parameters = m.template.parameters.map((text) => ({ type: "text", text }));
