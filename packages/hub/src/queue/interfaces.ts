@@ -31,6 +31,11 @@ export interface QueueOptions {
   /** Lines delivered in parallel by this instance (requests in flight). Default 32. */
   concurrency?: number;
   /**
+   * A request still unanswered after this stops counting against `concurrency` (its line stays
+   * held), so a portal that hangs does not hold up the others. Default 2 s.
+   */
+  slowRequestMs?: number;
+  /**
    * Where the database has no NOTIFY (MySQL/MariaDB; SQLite shared by several processes), how often
    * the one global change check runs (a single counter row, or SQLite's `data_version`). 0 turns it
    * off (one instance only). Default 1000 ms. Unused on PostgreSQL.

@@ -18,6 +18,7 @@ export const queueDefaults = Object.freeze({
   ackDeadlineMs: 30_000,
   leaseMs: 30_000,
   concurrency: 32,
+  slowRequestMs: 2000,
   crossInstanceCheckMs: 1000,
   stopTimeoutMs: 10_000,
 });
@@ -35,6 +36,7 @@ export interface ResolvedOptions {
   ackDeadlineMs: number;
   leaseMs: number;
   concurrency: number;
+  slowRequestMs: number;
   crossInstanceCheckMs: number;
   stopTimeoutMs: number;
 }
@@ -54,6 +56,7 @@ export function resolveOptions(o: QueueOptions): ResolvedOptions {
     ackDeadlineMs: o.ackDeadlineMs ?? d.ackDeadlineMs,
     leaseMs: o.leaseMs ?? d.leaseMs,
     concurrency: Math.max(1, o.concurrency ?? d.concurrency),
+    slowRequestMs: o.slowRequestMs ?? d.slowRequestMs,
     crossInstanceCheckMs: o.crossInstanceCheckMs ?? d.crossInstanceCheckMs,
     stopTimeoutMs: o.stopTimeoutMs ?? d.stopTimeoutMs,
   };

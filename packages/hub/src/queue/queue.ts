@@ -49,6 +49,9 @@ interface Flight {
   line: ClaimedLine;
   controller: AbortController;
   done: Promise<void>;
+  /** Set once the request has gone unanswered for `slowRequestMs`: it no longer takes a slot. */
+  slow?: boolean;
+  slowTimer?: { cancel(): void };
   awaiting?: { seqs: number[]; ids: string[]; timer: { cancel(): void } };
 }
 
@@ -278,7 +281,7 @@ class HubQueue implements Queue {
           this.#checkAcks = false;
           await this.#settleAcked();
         }
-        const free = this.#o.concurrency - this.#flights.size;
+        const free = this.#freeSlots();
         if (free <= 0 || !this.#running) break;
         const now = this.#o.clock.now();
         const me = this.instanceId;
@@ -329,8 +332,24 @@ class HubQueue implements Queue {
     }
   }
 
+  /**
+   * Slots for new lines. A request that is slow to answer, or a batch waiting for its ack, keeps
+   * its line but frees its slot, so an unresponsive portal cannot hold every slot for the whole
+   * request timeout and delay the other portals; all held lines together stay under 4 × concurrency.
+   */
+  #freeSlots(): number {
+    let active = 0;
+    for (const f of this.#flights.values()) if (!f.slow && !f.awaiting) active++;
+    return Math.min(this.#o.concurrency - active, 4 * this.#o.concurrency - this.#flights.size);
+  }
+
   #launch(line: ClaimedLine): void {
     const flight: Flight = { line, controller: new AbortController(), done: Promise.resolve() };
+    flight.slowTimer = this.#o.clock.setTimer(this.#o.slowRequestMs, () => {
+      flight.slowTimer = undefined;
+      flight.slow = true;
+      this.#wake();
+    });
     this.#flights.set(line.id, flight);
     this.#keepLeases();
     flight.done = this.#deliver(flight)
@@ -457,6 +476,8 @@ class HubQueue implements Queue {
     const now = o.clock.now();
     const seqs = batch.map((b) => b.seq);
     await markSent(this.#db, seqs, now);
+    flight.slowTimer?.cancel();
+    flight.slowTimer = undefined;
     flight.awaiting = {
       seqs,
       ids: [...batchIds],
@@ -546,6 +567,7 @@ class HubQueue implements Queue {
 
   /** A line is no longer held; with none held, the lease renewal timer goes too. */
   #land(lineId: string): void {
+    this.#flights.get(lineId)?.slowTimer?.cancel();
     this.#flights.delete(lineId);
     if (this.#flights.size === 0) {
       this.#renewTimer?.cancel();

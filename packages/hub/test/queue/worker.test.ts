@@ -1,6 +1,10 @@
+import { generateSecret } from "@openlines/protocol";
 import { describeEachDialect } from "@openlines/store/testing";
 import { afterEach, expect, it } from "vitest";
+import { PortalRepository } from "../../src/portals/index.js";
+import { startPortalStub } from "../support/portal-stub.js";
 import {
+  box,
   type Fixture,
   fixture,
   items,
@@ -122,6 +126,62 @@ describeEachDialect("queue worker", (ctx) => {
     for (const line of f.stub.maxParallelPerLine.values()) expect(line).toBe(1);
     expect(f.stub.maxParallelPerLine.size).toBe(6);
     expect(f.stub.requests.length).toBeGreaterThanOrEqual(36);
+  });
+
+  it("does not let a portal that hangs hold every slot: a slow request frees its slot", async () => {
+    f = await fixture(ctx.url(), { answer: () => ({ hang: true }) });
+    const hung = [await f.line(), await f.line(), await f.line()];
+    const secret = generateSecret();
+    const healthy = await startPortalStub({ secret, now: () => f.clock.now() });
+    try {
+      await new PortalRepository(f.database.db, box, () => f.clock.now()).create({
+        id: `${f.portalId}-2`,
+        name: "Healthy",
+        baseUrl: healthy.url,
+        secret,
+        state: "active",
+      });
+      await f.database.db
+        .insertInto("line_connector")
+        .values({
+          id: `${f.portalId}-lc`,
+          portal_id: `${f.portalId}-2`,
+          line_id: "healthy",
+          connector: "telegram",
+          hash: `${f.portalId}-hash`,
+          account_key: null,
+          status: "active",
+          status_reason: null,
+          waiting: 0,
+          attempts: 0,
+          blocked_until: null,
+          first_failure_ms: null,
+          lease_owner: null,
+          lease_until: null,
+          created_ms: f.clock.now(),
+          updated_ms: f.clock.now(),
+        })
+        .execute();
+      const q = f.queue({ concurrency: 2, slowRequestMs: 2000, requestTimeoutMs: 15_000 });
+      for (const lc of hung) await q.enqueue(items([f.packet(lc)]));
+      await q.start();
+      await f.stub.waitFor(() => f.stub.requests.length === 2);
+      await q.enqueue([{ lineConnectorId: `${f.portalId}-lc`, packet: f.packet(hung[0] as string) }]);
+      expect(healthy.requests).toHaveLength(0);
+      const delivered = nextEvent(q, "batch:delivered");
+      f.clock.advance(2000);
+      // Both slots freed: the third hung line and the healthy line go out; the healthy one is answered.
+      expect((await delivered).portalId).toBe(`${f.portalId}-2`);
+      await f.stub.waitFor(() => f.stub.requests.length === 3);
+      expect(healthy.requests).toHaveLength(1);
+      const stopping = q.stop();
+      f.clock.advance(10_000);
+      await stopping;
+    } finally {
+      // Its packets stay queued for portals that are gone: keep later tests of this database clear.
+      await f.database.db.updateTable("portal").set({ state: "disabled" }).execute();
+      await healthy.close();
+    }
   });
 
   it("takes over a line leased by an instance that died, once the lease has run out", async () => {
