@@ -54,6 +54,7 @@ export function App() {
           )}
         </nav>
         <span className="whoami">{me.name}</span>
+        <Presence />
         <button type="button" onClick={signOut}>
           Sign out
         </button>
@@ -68,5 +69,29 @@ export function App() {
         />
       )}
     </div>
+  );
+}
+
+/** The operator's own presence: "away" stops new offers without signing out. */
+function Presence() {
+  const [presence, setPresence] = useState("online");
+  return (
+    <span className="presence">
+      <label htmlFor="presence">Status</label>{" "}
+      <select
+        id="presence"
+        value={presence}
+        onChange={async (e) => {
+          const next = e.target.value;
+          await api.put("/api/presence", { presence: next }).then(
+            () => setPresence(next),
+            () => {},
+          );
+        }}
+      >
+        <option value="online">Online</option>
+        <option value="away">Away</option>
+      </select>
+    </span>
   );
 }

@@ -10,6 +10,7 @@ import { MessageItem } from "./message-item.tsx";
 import { contactName, type Subscribe } from "./workspace.tsx";
 
 const TYPING_SHOWN_MS = 5000;
+const HISTORY_PAGE = 50;
 
 /** One conversation: history across the contact's sessions, live marks, actions, the composer. */
 export function ChatView({
@@ -29,6 +30,8 @@ export function ChatView({
   const [messages, setMessages] = useState<Message[]>([]);
   const [error, setError] = useState("");
   const [typing, setTyping] = useState(false);
+  const [more, setMore] = useState(false);
+  const keepScroll = useRef(false);
   const listRef = useRef<HTMLOListElement>(null);
   const typingTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
 
@@ -44,9 +47,10 @@ export function ChatView({
 
   const load = useCallback(async () => {
     try {
-      const d = await api.get<ChatDetail>(`/api/chats/${encodeURIComponent(chatId)}`);
+      const d = await api.get<ChatDetail>(`/api/chats/${encodeURIComponent(chatId)}?limit=${HISTORY_PAGE}`);
       setDetail(d);
       setMessages([...d.history].reverse());
+      setMore(d.history.length >= HISTORY_PAGE);
       setError("");
       if (d.session.unread > 0 || d.history.some((m) => m.direction === "in" && m.status === "received"))
         await markRead();
@@ -112,7 +116,8 @@ export function ChatView({
   // biome-ignore lint/correctness/useExhaustiveDependencies: scroll down when a message arrives
   useEffect(() => {
     const el = listRef.current;
-    if (el) el.scrollTop = el.scrollHeight;
+    if (el && !keepScroll.current) el.scrollTop = el.scrollHeight;
+    keepScroll.current = false;
   }, [messages.length]);
 
   if (!detail) {
@@ -126,6 +131,23 @@ export function ChatView({
     );
   }
   const s = detail.session;
+  const earlier = async () => {
+    const oldest = messages[0]?.createdAt;
+    if (oldest === undefined) return;
+    try {
+      const d = await api.get<ChatDetail>(
+        `/api/chats/${encodeURIComponent(chatId)}?before=${oldest}&limit=${HISTORY_PAGE}`,
+      );
+      keepScroll.current = true;
+      setMessages((list) => [
+        ...[...d.history].reverse().filter((m) => !list.some((x) => x.id === m.id)),
+        ...list,
+      ]);
+      setMore(d.history.length >= HISTORY_PAGE);
+    } catch (e) {
+      setError(describeError(e));
+    }
+  };
   const act = async (what: string, body: unknown = {}) => {
     try {
       const r = await api.post<{ session: Session }>(`/api/sessions/${s.id}/${what}`, body);
@@ -166,8 +188,15 @@ export function ChatView({
       <div className="chat-body">
         <section className="conversation" aria-label="Messages">
           <ol className="messages" ref={listRef} aria-live="polite" aria-relevant="additions">
+            {more && (
+              <li className="earlier">
+                <button type="button" onClick={earlier}>
+                  Load earlier messages
+                </button>
+              </li>
+            )}
             {messages.map((m) => (
-              <MessageItem key={m.id} m={m} me={me} onChange={upsert} />
+              <MessageItem key={m.id} m={m} me={me} caps={detail.capabilities} onChange={upsert} />
             ))}
           </ol>
           <div className="typing" aria-live="polite">

@@ -1,7 +1,7 @@
 import { toHtml } from "@openlines/protocol/markup";
 import { useState } from "react";
 import { api, describeError } from "../lib/api.ts";
-import type { LedgerEntry, Message, Operator } from "../lib/types.ts";
+import type { Capabilities, LedgerEntry, Message, Operator } from "../lib/types.ts";
 
 const MARKS: Record<string, string> = {
   stored: "Sending…",
@@ -21,13 +21,16 @@ function fileUrl(id: string): string {
 export function MessageItem({
   m,
   me,
+  caps,
   onChange,
 }: {
   m: Message;
   me: Operator;
+  caps: Capabilities | null;
   onChange: (m: Message) => void;
 }) {
   const [ledger, setLedger] = useState<LedgerEntry[] | null>(null);
+  const [editing, setEditing] = useState(false);
   const [error, setError] = useState("");
   const outgoing = m.authorType === "operator" && !m.internal;
   const who =
@@ -41,6 +44,20 @@ export function MessageItem({
   const retry = async () => {
     try {
       onChange((await api.post<{ message: Message }>(`/api/messages/${m.id}/retry`)).message);
+      setError("");
+    } catch (e) {
+      setError(describeError(e));
+    }
+  };
+  const mine = outgoing && m.authorId === me.id && !m.deletedAt && m.status !== "failed";
+  const change = async (how: "PATCH" | "DELETE", text?: string) => {
+    try {
+      const r =
+        how === "PATCH"
+          ? await api.patch<{ message: Message }>(`/api/messages/${m.id}`, { text })
+          : await api.del<{ message: Message }>(`/api/messages/${m.id}`);
+      onChange(r.message);
+      setEditing(false);
       setError("");
     } catch (e) {
       setError(describeError(e));
@@ -65,6 +82,23 @@ export function MessageItem({
       </span>
       {m.deletedAt ? (
         <p className="deleted">Message deleted</p>
+      ) : editing ? (
+        <form
+          className="edit"
+          onSubmit={(e) => {
+            e.preventDefault();
+            change("PATCH", String(new FormData(e.currentTarget).get("text") ?? ""));
+          }}
+        >
+          <label htmlFor={`edit-${m.id}`} className="sr-only">
+            Edit the message
+          </label>
+          <textarea id={`edit-${m.id}`} name="text" defaultValue={m.text} rows={2} required />
+          <button type="submit">Save</button>
+          <button type="button" onClick={() => setEditing(false)}>
+            Cancel
+          </button>
+        </form>
       ) : (
         // biome-ignore lint/security/noDangerouslySetInnerHtml: toHtml escapes the text and emits only its own safe tags and links
         <div className="text" dangerouslySetInnerHTML={{ __html: toHtml(m.text) }} />
@@ -100,6 +134,20 @@ export function MessageItem({
         {outgoing && (
           <button type="button" className="link" aria-expanded={ledger !== null} onClick={toggleLedger}>
             Delivery details
+          </button>
+        )}
+        {mine && caps?.edit && !editing && (
+          <button type="button" className="link" onClick={() => setEditing(true)}>
+            Edit
+          </button>
+        )}
+        {mine && caps?.delete && (
+          <button
+            type="button"
+            className="link"
+            onClick={() => window.confirm("Delete this message for the customer too?") && change("DELETE")}
+          >
+            Delete
           </button>
         )}
       </span>

@@ -121,7 +121,7 @@ describe("workspace in a real browser: a visitor and an operator talk through th
     await visitor.context.close();
   });
 
-  it("keeps internal notes from the customer, inserts emoji and quick answers by keyboard, labels the chat, shows typing, and catches up after the stream drops", async () => {
+  it("keeps internal notes from the customer, inserts emoji and quick answers by keyboard, edits and deletes a reply, labels the chat, shows typing, and catches up after the stream drops", async () => {
     const shot = screenshots("workspace-tools");
     const { page: op, context: opContext } = await newPage(world);
     await signInAsAdmin(op, world);
@@ -177,6 +177,21 @@ describe("workspace in a real browser: a visitor and an operator talk through th
     expect(await reply.inputValue()).toBe("Delivery to Norway takes 3–5 working days.");
     await reply.press("Enter");
     await vis.getByText("Delivery to Norway takes 3–5 working days.").waitFor();
+
+    // Editing and deleting a sent message reach the customer.
+    const delivery = op.locator(".message.out").filter({ hasText: "Delivery to Norway" });
+    await delivery.getByRole("button", { name: "Edit" }).click();
+    await delivery.getByLabel("Edit the message").fill("Delivery to Norway takes 2–4 working days.");
+    await delivery.getByRole("button", { name: "Save" }).click();
+    await vis.getByText("Delivery to Norway takes 2–4 working days.").waitFor();
+    op.once("dialog", (d) => d.accept());
+    await op
+      .locator(".message.out")
+      .filter({ hasText: "Two lines:" })
+      .getByRole("button", { name: "Delete" })
+      .click();
+    await vis.getByText("Message deleted").waitFor();
+    expect(await vis.getByText(/the second one/).count()).toBe(0);
 
     // A label, shown on the card and in the list.
     await op.getByLabel("Add a label").fill("export");
