@@ -1,3 +1,4 @@
+import { OpenlinesError } from "@openlines/protocol";
 import type { Kysely } from "kysely";
 import type { ChatContextStore } from "../connectors/contract.js";
 import type { HubDatabase } from "../store/schema.js";
@@ -49,12 +50,19 @@ export function chatContexts(hub: Pick<HubServices, "db" | "dialect" | "clock">)
     storeFor(lineConnectorId: string): ChatContextStore {
       return {
         async get<T>(chatId: string) {
+          // No chat with such an id can be stored (see `set`); PostgreSQL would refuse the NUL query.
+          if (chatId.length > 256 || chatId.includes("\u0000")) return undefined;
           const row = await get(lineConnectorId, chatId);
           return row?.data ? (JSON.parse(row.data) as T) : undefined;
         },
         async set(chatId, data) {
           const now = clock.now();
           const json = JSON.stringify(data);
+          // Bounded like the columns (chat_id varchar(256), data text: 64 kB on MySQL): a webhook
+          // carrying a 10 kB sender id was a database error and a 500 (found by fuzzing); it is the
+          // sender's input, so 422 and nothing stored. PostgreSQL text refuses NUL characters too.
+          if (chatId.length > 256 || chatId.includes("\u0000") || Buffer.byteLength(json) > 60_000)
+            throw new OpenlinesError("VALIDATION_FAILED", "The chat's id or context is too large to keep.");
           await upsert(
             dialect,
             db.insertInto("chat_context").values({

@@ -53,9 +53,12 @@ export function createIngest(hub: HubServices, contexts: ChatContexts) {
         created: now,
       });
       const checked = Packet.safeParse(packet);
+      // A verified request whose content does not fit the exchange format (a 10 kB message id, say:
+      // found by fuzzing) is the sender's input, not a hub fault: 422, nothing queued, the raw body
+      // kept for `reparse`. A 500 here would tell the platform to retry a request that never fits.
       if (!checked.success)
         throw new OpenlinesError(
-          "INTERNAL",
+          "VALIDATION_FAILED",
           `Connector ${row.connector} produced an invalid ${event.type} event.`,
           {
             details: checked.error.issues,
