@@ -214,6 +214,22 @@ export async function takeDeliveryStatus(
     return [];
   }
   const current = Number(row.attempt) === attempt;
+  if (data.operation === "update" || data.operation === "delete") {
+    // The report of an edit or a delete: the message itself was delivered, so its status stays;
+    // the ledger records whether the platform took the change, and why not.
+    const hop = data.operation === "update" ? LedgerHops.edited : LedgerHops.deleted;
+    const detail =
+      data.status === "failed"
+        ? `the platform refused the ${data.operation === "update" ? "edit" : "delete"}: ${data.reason ?? data.errorCode ?? "no reason given"}`
+        : `${data.operation === "update" ? "edit" : "delete"} applied on the platform`;
+    await appendHop(trx, messageId, attempt, hop, data.at, detail);
+    return [
+      async () => {
+        const message = await loadMessage(ctx.database.db, messageId);
+        if (message) ctx.bus.emit("message.updated", { message });
+      },
+    ];
+  }
   if (data.platformMessageId && current && row.platform_message_id === null) {
     await trx
       .updateTable("message")

@@ -246,6 +246,21 @@ describeEachDialect("portal outgoing messages", (d) => {
     expect(p.hub.callsOf("deleteMessages")[0].messages[0]).toMatchObject({ platformMessageId: "tg-e2" });
   });
 
+  it("keeps a delivered message delivered when the platform refuses its edit, and says so in the ledger", async () => {
+    const { chatId, line } = await newChat();
+    const m = await p.ctx.services.messages.send({ chatId, authorId: "op", text: "first" });
+    await p.deliver([status(line, m.id, "sent", { platformMessageId: "tg-op1" })]);
+    await p.deliver([status(line, m.id, "delivered")]);
+    await p.ctx.services.messages.edit(m.id, "second");
+    await p.deliver([
+      status(line, m.id, "failed", { operation: "update", reason: "message is too old to edit" }),
+    ]);
+    expect((await p.ctx.services.messages.get(m.id))?.status).toBe("delivered");
+    const ledger = await p.ctx.services.messages.ledger(m.id);
+    expect(ledger.at(-1)).toMatchObject({ hop: "edited" });
+    expect(ledger.at(-1)?.detail).toContain("message is too old to edit");
+  });
+
   it("stores internal notes without sending them, and system messages as system", async () => {
     const { chatId } = await newChat();
     const before = p.hub.callsOf("sendMessages").length;
