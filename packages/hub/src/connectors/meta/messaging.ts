@@ -11,7 +11,7 @@ import { z } from "zod";
 import type { ConnectorContext, InboundEvent, OutboundMessage } from "../contract.js";
 import { PlatformError } from "../contract.js";
 import type { GraphApi } from "./graph.js";
-import { cachedProfile, type MetaChatData, updateChat } from "./profile.js";
+import { cachedProfile, type MetaChatData, PROFILE_TIMEOUT_MS, updateChat } from "./profile.js";
 
 /**
  * Messenger and Instagram messaging share one webhook shape (`entry[].messaging[]`) and one Send
@@ -323,7 +323,7 @@ function profileOf(chatId: string, o: MessagingParseOptions): Promise<UserProfil
       name?: string;
       username?: string;
       profile_pic?: string;
-    }>(chatId, { fields: PROFILE_FIELDS[o.platform] }, { timeoutMs: 3000 });
+    }>(encodeURIComponent(chatId), { fields: PROFILE_FIELDS[o.platform] }, { timeoutMs: PROFILE_TIMEOUT_MS });
     const name = p.name ?? ([p.first_name, p.last_name].filter(Boolean).join(" ") || undefined);
     return {
       id: chatId,

@@ -115,7 +115,9 @@ export class WhatsAppConnector implements Connector {
    * once with the token. The portal only ever sees the hub's signed link.
    */
   async resolveFile(ref: string): Promise<Response> {
-    const media = await this.#graph.get<{ url?: string; mime_type?: string; file_size?: number }>(ref);
+    const media = await this.#graph.get<{ url?: string; mime_type?: string; file_size?: number }>(
+      encodeURIComponent(ref),
+    );
     if (!media.url)
       throw new PlatformError("WhatsApp has no download for this media any more", { retryable: false });
     const res = await this.#graph.download(media.url);
