@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import type { QueueOptions } from "./queue/interfaces.js";
 
 /**
  * The hub's settings, read once from the environment (`loadHubConfig`). Every field has a default
@@ -47,6 +48,20 @@ export interface HubConfig {
     /** After this long since the call, a failing message is reported as failed. Default 24 h. */
     giveUpAfterMs: number;
   };
+  /**
+   * The delivery queue towards portals (docs/queue.md): block schedule, batch limits, timeouts.
+   * Unset fields keep the queue's defaults (blocks 1 min … 8 h, final block 12 h, expiry 24 h).
+   */
+  queue: Pick<
+    QueueOptions,
+    | "schedule"
+    | "batchMaxPackets"
+    | "batchMaxBytes"
+    | "requestTimeoutMs"
+    | "ackDeadlineMs"
+    | "leaseMs"
+    | "concurrency"
+  >;
   /** Period of the health check of active lines. Default 15 minutes. */
   healthCheckIntervalMs: number;
   /** Period of the pruning of raw webhooks, event ids and seen request ids. Default 1 hour. */
@@ -69,6 +84,7 @@ export const hubDefaults: Omit<HubConfig, "key"> = {
   rpcToleranceSeconds: 300,
   rateLimits: { perLinePerSecond: 5, perLineBurst: 10, perPlatformPerSecond: 50, perPlatformBurst: 100 },
   outbox: { retryBaseMs: 1000, retryMaxMs: 10 * 60_000, giveUpAfterMs: DAY },
+  queue: {},
   healthCheckIntervalMs: 15 * 60_000,
   pruneIntervalMs: 3600_000,
 };
@@ -112,6 +128,31 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env, o: { dev?: b
     baseUrls[connector] = { ...baseUrls[connector], [which]: value };
   }
   const port = num(env, "OPENLINES_HUB_PORT", hubDefaults.port);
+  const optional = (name: string) => (env[name] ? num(env, name, 0) : undefined);
+  const blocks = env.OPENLINES_HUB_QUEUE_BLOCKS_MS;
+  const blocksMs = blocks
+    ? blocks.split(",").map((v) => {
+        const n = Number(v.trim());
+        if (!Number.isFinite(n) || n <= 0)
+          throw new Error(
+            `OPENLINES_HUB_QUEUE_BLOCKS_MS must be a comma-separated list of positive numbers, got "${blocks}".`,
+          );
+        return n;
+      })
+    : undefined;
+  const queue: HubConfig["queue"] = {
+    schedule: {
+      blocksMs,
+      finalBlockMs: optional("OPENLINES_HUB_QUEUE_FINAL_BLOCK_MS"),
+      expireAfterMs: optional("OPENLINES_HUB_QUEUE_EXPIRE_AFTER_MS"),
+    },
+    batchMaxPackets: optional("OPENLINES_HUB_QUEUE_BATCH_MAX_PACKETS"),
+    batchMaxBytes: optional("OPENLINES_HUB_QUEUE_BATCH_MAX_BYTES"),
+    requestTimeoutMs: optional("OPENLINES_HUB_QUEUE_REQUEST_TIMEOUT_MS"),
+    ackDeadlineMs: optional("OPENLINES_HUB_QUEUE_ACK_DEADLINE_MS"),
+    leaseMs: optional("OPENLINES_HUB_QUEUE_LEASE_MS"),
+    concurrency: optional("OPENLINES_HUB_QUEUE_CONCURRENCY"),
+  };
   return hubConfig({
     key,
     databaseUrl: env.OPENLINES_HUB_DATABASE_URL || hubDefaults.databaseUrl,
@@ -139,6 +180,7 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env, o: { dev?: b
     ),
     rpcToleranceSeconds: num(env, "OPENLINES_HUB_RPC_TOLERANCE_SECONDS", hubDefaults.rpcToleranceSeconds),
     healthCheckIntervalMs: num(env, "OPENLINES_HUB_HEALTH_INTERVAL_MS", hubDefaults.healthCheckIntervalMs),
+    queue,
     pruneIntervalMs: num(env, "OPENLINES_HUB_PRUNE_INTERVAL_MS", hubDefaults.pruneIntervalMs),
     rateLimits: {
       perLinePerSecond: num(

@@ -94,7 +94,8 @@ export function createHub(config: HubConfig, deps: HubDeps = {}): Hub {
   const box = new SecretBox(config.key);
   const registry = createRegistry(deps.connectors ?? builtinConnectors);
   const events = new HubEventEmitter();
-  const queue: QueuePort = deps.queue ?? createQueue({ database, box, clock, fetch: doFetch });
+  const queue: QueuePort =
+    deps.queue ?? createQueue({ ...config.queue, database, box, clock, fetch: doFetch });
   const services: HubServices = {
     db: database.db,
     dialect: database.dialect,

@@ -18,6 +18,26 @@ describe("hub settings from the environment", () => {
     expect(readFileSync(file, "utf8").trim()).toBe(a.key);
   });
 
+  it("reads the queue's schedule and limits, and refuses a malformed schedule", () => {
+    const c = loadHubConfig({
+      OPENLINES_HUB_KEY: "k".repeat(32),
+      OPENLINES_HUB_QUEUE_BLOCKS_MS: "1000, 2000,4000",
+      OPENLINES_HUB_QUEUE_FINAL_BLOCK_MS: "60000",
+      OPENLINES_HUB_QUEUE_EXPIRE_AFTER_MS: "120000",
+      OPENLINES_HUB_QUEUE_BATCH_MAX_PACKETS: "50",
+      OPENLINES_HUB_QUEUE_CONCURRENCY: "8",
+    });
+    expect(c.queue).toMatchObject({
+      schedule: { blocksMs: [1000, 2000, 4000], finalBlockMs: 60000, expireAfterMs: 120000 },
+      batchMaxPackets: 50,
+      concurrency: 8,
+    });
+    expect(c.queue.ackDeadlineMs).toBeUndefined();
+    expect(() =>
+      loadHubConfig({ OPENLINES_HUB_KEY: "k".repeat(32), OPENLINES_HUB_QUEUE_BLOCKS_MS: "1000,soon" }),
+    ).toThrow(/OPENLINES_HUB_QUEUE_BLOCKS_MS/);
+  });
+
   it("reads the database, URLs, limits and platform base URL overrides", () => {
     const c = loadHubConfig({
       OPENLINES_HUB_KEY: "k".repeat(32),
