@@ -63,6 +63,6 @@ function summarise(file: string, top: number): void {
   show("by function (self time)", fns);
 }
 
-const dir = process.argv[2] ?? "bench/results/profile";
+const dir = process.argv[2] ?? "/tmp/openlines-profile";
 const top = Number(process.argv[3] ?? 25);
 for (const f of readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"))) summarise(join(dir, f), top);
