@@ -99,7 +99,6 @@ export async function startAllInOne(o: AllInOneOptions = {}): Promise<AllInOne> 
       filesDir: join(dataDir, "files"),
       // The portal downloads file links from its own embedded hub, on this very machine.
       allowPrivateAddresses: true,
-      sessionSecret: generateSecret(),
     },
     { app, log: log.child({ name: "portal" }) },
   );

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import type { PortalConfig } from "./context.js";
 
 /**
@@ -20,6 +19,5 @@ export function loadPortalConfig(env: NodeJS.ProcessEnv = process.env): PortalCo
     hubSecret: required("OPENLINES_HUB_SECRET"),
     filesDir: env.OPENLINES_PORTAL_FILES_DIR ?? "./data/files",
     allowPrivateAddresses: env.OPENLINES_PORTAL_ALLOW_PRIVATE_ADDRESSES === "true",
-    sessionSecret: env.OPENLINES_PORTAL_SESSION_SECRET ?? randomBytes(32).toString("base64url"),
   };
 }

@@ -19,8 +19,6 @@ export interface PortalConfig {
   filesDir: string;
   /** Allow file downloads from private and loopback addresses (tests, single-machine installs). */
   allowPrivateAddresses: boolean;
-  /** Cookie signing / CSRF secret. */
-  sessionSecret: string;
 }
 
 /**

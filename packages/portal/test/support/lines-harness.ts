@@ -142,7 +142,6 @@ export async function startTestPortal(
     hubSecret: "whsec_x",
     filesDir: "/tmp",
     allowPrivateAddresses: true,
-    sessionSecret: "s",
   };
   const ctx: PortalContext = {
     config,

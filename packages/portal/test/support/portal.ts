@@ -54,7 +54,6 @@ export async function startCorePortal(
     hubSecret: hub.secret,
     filesDir,
     allowPrivateAddresses: true,
-    sessionSecret: "s".repeat(32),
     ...o.config,
   };
   const database = openDatabase<PortalDatabase>(databaseUrl, { poolSize: 4 });
