@@ -38,13 +38,13 @@ const Attachment = z
 
 const MessagingEvent = z
   .object({
-    sender: z.object({ id: z.string() }),
-    recipient: z.object({ id: z.string() }),
-    timestamp: z.number().optional(),
+    sender: z.object({ id: z.string().min(1).max(256) }),
+    recipient: z.object({ id: z.string().min(1).max(256) }),
+    timestamp: z.number().int().nonnegative().optional(),
     message: z
       .object({
-        mid: z.string(),
-        text: z.string().optional(),
+        mid: z.string().min(1).max(200),
+        text: z.string().max(100_000).optional(),
         is_echo: z.boolean().optional(),
         is_deleted: z.boolean().optional(),
         is_unsupported: z.boolean().optional(),
@@ -52,25 +52,39 @@ const MessagingEvent = z
         quick_reply: z.object({ payload: z.string() }).optional(),
         reply_to: z
           .object({
-            mid: z.string().optional(),
+            mid: z.string().min(1).max(256).optional(),
             story: z.object({ url: z.string(), id: z.string() }).optional(),
           })
           .optional(),
       })
       .optional(),
     postback: z
-      .object({ mid: z.string().optional(), title: z.string().optional(), payload: z.string().optional() })
+      .object({
+        mid: z.string().min(1).max(200).optional(),
+        title: z.string().optional(),
+        payload: z.string().optional(),
+      })
       .optional(),
     reaction: z
       .object({
-        mid: z.string(),
+        mid: z.string().min(1).max(200),
         action: z.enum(["react", "unreact"]),
         reaction: z.string().optional(),
         emoji: z.string().optional(),
       })
       .optional(),
-    delivery: z.object({ mids: z.array(z.string()).optional(), watermark: z.number() }).optional(),
-    read: z.object({ watermark: z.number().optional(), mid: z.string().optional() }).optional(),
+    delivery: z
+      .object({
+        mids: z.array(z.string().min(1).max(256)).optional(),
+        watermark: z.number().int().nonnegative(),
+      })
+      .optional(),
+    read: z
+      .object({
+        watermark: z.number().int().nonnegative().optional(),
+        mid: z.string().min(1).max(256).optional(),
+      })
+      .optional(),
   })
   .passthrough();
 type MessagingEvent = z.infer<typeof MessagingEvent>;

@@ -13,7 +13,7 @@ import { whatsappToMarkup } from "./markup.js";
 
 const Media = z
   .object({
-    id: z.string(),
+    id: z.string().min(1).max(256),
     mime_type: z.string().optional(),
     caption: z.string().optional(),
     filename: z.string().optional(),
@@ -25,11 +25,11 @@ const Media = z
 
 const WaMessage = z
   .object({
-    from: z.string(),
-    id: z.string(),
-    timestamp: z.string(),
+    from: z.string().regex(/^\d{1,32}$/),
+    id: z.string().min(1).max(256),
+    timestamp: z.string().regex(/^\d{1,12}$/),
     type: z.string(),
-    context: z.object({ from: z.string().optional(), id: z.string().optional() }).optional(),
+    context: z.object({ from: z.string().optional(), id: z.string().min(1).max(256).optional() }).optional(),
     text: z.object({ body: z.string() }).optional(),
     image: Media.optional(),
     document: Media.optional(),
@@ -68,7 +68,9 @@ const WaMessage = z
       .passthrough()
       .optional(),
     button: z.object({ text: z.string(), payload: z.string().optional() }).optional(),
-    reaction: z.object({ message_id: z.string(), emoji: z.string().optional() }).optional(),
+    reaction: z
+      .object({ message_id: z.string().min(1).max(256), emoji: z.string().max(64).optional() })
+      .optional(),
     referral: z.record(z.string(), z.unknown()).optional(),
   })
   .passthrough();
@@ -76,10 +78,10 @@ type WaMessage = z.infer<typeof WaMessage>;
 
 const WaStatus = z
   .object({
-    id: z.string(),
+    id: z.string().min(1).max(256),
     status: z.string(),
-    timestamp: z.string(),
-    recipient_id: z.string(),
+    timestamp: z.string().regex(/^\d{1,12}$/),
+    recipient_id: z.string().min(1).max(256),
     errors: z
       .array(
         z
@@ -90,13 +92,13 @@ const WaStatus = z
   })
   .passthrough();
 
+const Contact = z.object({ wa_id: z.string(), profile: z.object({ name: z.string() }).optional() });
+
 const Value = z
   .object({
     messaging_product: z.literal("whatsapp").optional(),
     metadata: z.object({ phone_number_id: z.string(), display_phone_number: z.string().optional() }),
-    contacts: z
-      .array(z.object({ wa_id: z.string(), profile: z.object({ name: z.string().optional() }).optional() }))
-      .optional(),
+    contacts: z.array(z.unknown()).optional(),
     messages: z.array(z.unknown()).optional(),
     statuses: z.array(z.unknown()).optional(),
   })
@@ -139,7 +141,11 @@ export async function parseWhatsApp(
       if (change.field !== "messages") continue;
       const value = Value.safeParse(change.value);
       if (!value.success || value.data.metadata.phone_number_id !== phoneNumberId) continue;
-      const names = new Map((value.data.contacts ?? []).map((c) => [c.wa_id, c.profile?.name]));
+      const names = new Map<string, string | undefined>();
+      for (const raw of value.data.contacts ?? []) {
+        const c = Contact.safeParse(raw);
+        if (c.success) names.set(c.data.wa_id, c.data.profile?.name);
+      }
       for (const raw of value.data.messages ?? []) {
         const m = WaMessage.safeParse(raw);
         if (!m.success) {
@@ -214,7 +220,7 @@ const EXT: Record<string, string> = {
 };
 
 function messageOf(m: WaMessage, name: string | undefined, fileLink: FileMaker): MessagePayload {
-  const user: UserProfile = { id: m.from, name: name || undefined, phone: `+${m.from}` };
+  const user: UserProfile = { id: m.from, name: name?.slice(0, 1024) || undefined, phone: `+${m.from}` };
   const lines: string[] = [];
   const files: FileLink[] = [];
   const extra: Record<string, unknown> = {};
