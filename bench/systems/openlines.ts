@@ -69,10 +69,11 @@ async function startOpenlines(dialect: DialectName, ctx: RunContext) {
   }
   const concurrency = process.env.BENCH_OL_CONCURRENCY ? Number(process.env.BENCH_OL_CONCURRENCY) : undefined;
   const batchMaxPackets = process.env.BENCH_OL_BATCH ? Number(process.env.BENCH_OL_BATCH) : undefined;
-  // Loaded on use, so the peers run even where the queue module is absent.
   // BENCH_OL_QUEUE_MODULE: try a patched copy of the queue (diagnostic, never for published figures).
-  const queueModule: string = process.env.BENCH_OL_QUEUE_MODULE ?? "@openlines/hub/queue/index";
-  const { createQueue } = await import(queueModule);
+  const patched = process.env.BENCH_OL_QUEUE_MODULE;
+  const { createQueue }: typeof import("@openlines/hub/queue/index") = patched
+    ? await import(patched)
+    : await import("@openlines/hub/queue/index");
   const queue = createQueue({ database, box, fetch: ctx.http.fetch, concurrency, batchMaxPackets });
   await queue.start();
   return {
