@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from "react";
 import { AdminPage } from "./admin/admin-page.tsx";
-import { api, setCsrfToken } from "./lib/api.ts";
+import { api, onUnauthorized, setCsrfToken } from "./lib/api.ts";
 import { go, useRoute } from "./lib/route.ts";
 import type { Operator } from "./lib/types.ts";
 import { ChangePassword, SignIn } from "./sign-in.tsx";
@@ -21,6 +21,10 @@ export function App() {
     setMe(s.operator);
   }, []);
   useEffect(() => {
+    onUnauthorized(() => {
+      setCsrfToken(null);
+      setMe(null);
+    });
     api
       .get<SessionAnswer>("/api/session")
       .then(signedIn)

@@ -15,6 +15,11 @@ export class ApiError extends Error {
 }
 
 let csrfToken: string | null = null;
+let unauthorized: () => void = () => {};
+/** Called when the portal no longer knows the session (expired, signed out elsewhere). */
+export function onUnauthorized(fn: () => void): void {
+  unauthorized = fn;
+}
 export function setCsrfToken(token: string | null): void {
   csrfToken = token;
 }
@@ -31,6 +36,7 @@ async function call<T>(method: string, path: string, body?: unknown, headers: Re
   const r = await fetch(path, { method, headers: h, body: payload, credentials: "same-origin" });
   const text = await r.text();
   const data = text ? safeJson(text) : null;
+  if (r.status === 401 && !(method === "POST" && path === "/api/session")) unauthorized();
   if (!r.ok) {
     const e = (data as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
     throw new ApiError(r.status, e?.code ?? `HTTP_${r.status}`, e?.message ?? r.statusText, e?.details);

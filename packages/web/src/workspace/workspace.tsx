@@ -41,6 +41,7 @@ export function Workspace({
   const [announce, setAnnounce] = useState("");
   const listeners = useRef(new Set<(e: StreamEvent) => void>());
   const known = useRef(new Set<string>());
+  const drops = useRef(0);
   const tabRef = useRef(tab);
   tabRef.current = tab;
 
@@ -88,7 +89,12 @@ export function Workspace({
         scheduleRefresh();
         setReloads((n) => n + 1);
       },
-      onState: setLive,
+      onState(connected) {
+        setLive(connected);
+        // A stream that keeps failing may mean the sign-in ended: asking says so (401 → sign-in).
+        drops.current = connected ? 0 : drops.current + 1;
+        if (drops.current === 3) api.get("/api/session").catch(() => {});
+      },
     });
     return () => stream.close();
   }, [scheduleRefresh]);

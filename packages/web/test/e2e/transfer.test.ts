@@ -17,7 +17,7 @@ describe("operators in a real browser: a new operator and a transfer", () => {
     await world?.close();
   });
 
-  it("adds an operator to the line, who chooses a password at first sign-in and answers a chat the admin took and transferred", async () => {
+  it("adds an operator to the line, who chooses a password at first sign-in, answers a chat the admin took and transferred, and signs out of every tab", async () => {
     const shot = screenshots("transfer");
     const { page: admin, context: adminContext } = await newPage(world);
     await signInAsAdmin(admin, world);
@@ -74,6 +74,15 @@ describe("operators in a real browser: a new operator and a transfer", () => {
     await reply.press("Enter");
     await vis.getByText("Bob here, hello!").waitFor();
     await shot(bob, "bob-answers");
+
+    // Signing out in one tab sends the other tab of the same browser back to the sign-in form.
+    const otherTab = await bobContext.newPage();
+    await otherTab.goto(world.server.url);
+    await otherTab.getByRole("tab", { name: /Closed/ }).waitFor();
+    await bob.getByRole("button", { name: "Sign out" }).click();
+    await bob.getByRole("heading", { name: "Sign in to openlines" }).waitFor();
+    await otherTab.getByRole("tab", { name: /Closed/ }).click();
+    await otherTab.getByRole("heading", { name: "Sign in to openlines" }).waitFor();
     await adminContext.close();
     await bobContext.close();
     await visContext.close();
