@@ -108,7 +108,8 @@ async function main(): Promise<void> {
     const started = Date.now();
     const previous = readResults();
     const result = await scenario.run({ previous, log: (l) => console.error(l) });
-    console.log(formatTable(scenario.name, result));
+    const format = (scenario as { format?: typeof formatTable }).format ?? formatTable;
+    console.log(format(scenario.name, result));
     console.log(`(${Math.round((Date.now() - started) / 1000)} s)`);
     const merged = { ...readResults(), [scenario.name]: result };
     mkdirSync(join(here, "results"), { recursive: true });
