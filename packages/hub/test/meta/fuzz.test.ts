@@ -121,36 +121,76 @@ describe("Meta parsers under arbitrary input", () => {
       appSecret: APP_SECRET,
       verifyToken: VERIFY_TOKEN,
     });
-    const event = fc.record(
-      {
-        timestamp: fc.oneof(fc.integer({ min: 0 }), junk),
-        message: fc.oneof(
-          fc.record(
-            {
-              mid: fc.oneof(fc.string(), junk),
-              text: fc.oneof(fc.string(), junk),
-              attachments: fc.oneof(
-                fc.array(
-                  fc.record({
-                    type: fc.constantFrom("image", "file", "fallback", "story_mention", "location"),
-                    payload: junk,
-                  }),
-                ),
-                junk,
-              ),
-              reply_to: junk,
-              quick_reply: junk,
-            },
-            { requiredKeys: [] },
-          ),
-          junk,
+    const time = fc.oneof(fc.integer({ min: 0 }), fc.double(), fc.integer({ max: -1 }), junk);
+    const text = fc.oneof({ weight: 3, arbitrary: fc.string() }, fc.string({ minLength: 300 }), junk);
+    const id = fc.oneof(
+      { weight: 3, arbitrary: fc.string({ minLength: 1, maxLength: 40 }) },
+      fc.string({ minLength: 250, maxLength: 300 }),
+      junk,
+    );
+    const url = fc.oneof(fc.webUrl(), fc.string(), junk);
+    const attachment = fc.record({
+      type: fc.oneof(
+        fc.constantFrom(
+          "image",
+          "video",
+          "audio",
+          "file",
+          "fallback",
+          "story_mention",
+          "location",
+          "ig_reel",
         ),
-        postback: junk,
-        reaction: junk,
-        delivery: junk,
-        read: junk,
-      },
-      { requiredKeys: [] },
+        junk,
+      ),
+      payload: fc.oneof(
+        fc.record(
+          {
+            url,
+            title: text,
+            sticker_id: fc.oneof(fc.integer(), junk),
+            coordinates: fc.oneof(fc.record({ lat: fc.double(), long: fc.double() }), junk),
+          },
+          { requiredKeys: [] },
+        ),
+        junk,
+      ),
+    });
+    const event = fc.oneof(
+      fc.record(
+        {
+          timestamp: time,
+          message: fc.record(
+            {
+              mid: id,
+              text,
+              attachments: fc.oneof(fc.array(attachment, { maxLength: 3 }), junk),
+              quick_reply: fc.oneof(fc.record({ payload: text }), junk),
+              reply_to: fc.oneof(fc.record({ mid: id }), fc.record({ story: fc.record({ url, id }) }), junk),
+              is_deleted: fc.oneof(fc.boolean(), junk),
+            },
+            { requiredKeys: ["mid"] },
+          ),
+        },
+        { requiredKeys: ["message"] },
+      ),
+      fc.record({
+        timestamp: time,
+        postback: fc.record({ mid: id, title: text, payload: text }, { requiredKeys: [] }),
+      }),
+      fc.record({
+        timestamp: time,
+        reaction: fc.record(
+          { mid: id, action: fc.constantFrom("react", "unreact"), emoji: text },
+          { requiredKeys: ["mid", "action"] },
+        ),
+      }),
+      fc.record({
+        timestamp: time,
+        delivery: fc.record({ mids: fc.array(id, { maxLength: 3 }), watermark: time }),
+      }),
+      fc.record({ timestamp: time, read: fc.record({ watermark: time, mid: id }, { requiredKeys: [] }) }),
+      fc.dictionary(fc.string(), junk),
     );
     await fc.assert(
       fc.asyncProperty(fc.array(event, { maxLength: 3 }), async (events) => {
