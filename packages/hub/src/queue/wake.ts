@@ -35,7 +35,7 @@ export function crossInstanceWake(o: WakeOptions): CrossInstanceWake {
 }
 
 function pgListen(o: WakeOptions): CrossInstanceWake {
-  let client: pg.PoolClient | undefined;
+  let client: { c: pg.PoolClient; release(error?: Error): void } | undefined;
   let stopped = false;
   let retry: { cancel(): void } | undefined;
   const onNotification = (m: pg.Notification) => {
@@ -45,11 +45,20 @@ function pgListen(o: WakeOptions): CrossInstanceWake {
     const pool = o.database.pgPool;
     if (!pool) throw new Error("PostgreSQL database without a pool");
     const c = await pool.connect();
-    c.on("notification", onNotification);
-    c.on("error", (error) => {
-      o.onError(error);
+    // A pooled client must go back exactly once, and without our listeners: a later error on the
+    // same client (after stop) would otherwise release it a second time and pg-pool throws.
+    let released = false;
+    const release = (error?: Error) => {
+      if (released) return;
+      released = true;
+      c.off("notification", onNotification);
+      c.off("error", onError);
       c.release(error);
-      if (client === c) client = undefined;
+    };
+    const onError = (error: Error) => {
+      o.onError(error);
+      release(error);
+      if (client?.c === c) client = undefined;
       if (!stopped) {
         // Reconnect, then look at the queue once: notifications sent meanwhile were lost.
         retry = o.clock.setTimer(1000, () => {
@@ -58,28 +67,29 @@ function pgListen(o: WakeOptions): CrossInstanceWake {
             .catch(o.onError);
         });
       }
-    });
+    };
+    c.on("notification", onNotification);
+    c.on("error", onError);
     await c.query(`LISTEN ${NOTIFY_CHANNEL}`);
     if (stopped) {
-      c.release();
+      release();
       return;
     }
-    client = c;
+    client = { c, release };
   };
   return {
     start: connect,
     async stop() {
       stopped = true;
       retry?.cancel();
-      const c = client;
+      const held = client;
       client = undefined;
-      if (c) {
-        c.off("notification", onNotification);
+      if (held) {
         try {
-          await c.query(`UNLISTEN ${NOTIFY_CHANNEL}`);
-          c.release();
+          await held.c.query(`UNLISTEN ${NOTIFY_CHANNEL}`);
+          held.release();
         } catch (error) {
-          c.release(error as Error);
+          held.release(error as Error);
         }
       }
     },
