@@ -129,6 +129,10 @@ describe("Graph errors in words an operator understands", () => {
     }
   });
 
+  it("says a wrong id in the settings is wrong or out of the token's reach (100/33)", () => {
+    expect(err(400, 100, 33).message).toMatch(/does not exist, or the access token has no access/);
+  });
+
   it("retries server errors and unreadable answers, and refuses other errors with Meta's text", () => {
     expect(graphError("GET x", 500).retryable).toBe(true);
     expect(graphError("GET x", 502, undefined).retryable).toBe(true);

@@ -449,3 +449,13 @@ describe("Reactions from the operator", () => {
     });
   });
 });
+
+describe("WhatsApp settings checks", () => {
+  it("says so when the phone number id is not one the token can see", async () => {
+    const t = testContext(whatsapp, fake.url, { ...SETTINGS, phoneNumberId: "123456789012" });
+    await expect(t.connector.testConnect()).rejects.toMatchObject({
+      retryable: false,
+      message: expect.stringMatching(/does not exist, or the access token has no access/),
+    });
+  });
+});

@@ -32,6 +32,8 @@ export function reasonOf(code: number | undefined, subcode?: number): string | u
   if (code === 132001) return "the template does not exist in this language or is not approved";
   if (code === 368) return "the account is temporarily blocked for policy violations";
   if (code === 100 && subcode === 2018001) return "the customer cannot be found";
+  if (code === 100 && subcode === 33)
+    return "the id in the settings does not exist, or the access token has no access to it";
   if (code === 10 || (code !== undefined && code >= 200 && code < 300))
     return "the app lacks a permission for this (check the token's permissions and the app review)";
   if (code !== undefined && RATE_LIMIT_CODES.has(code)) return "the channel's rate limit was reached";
