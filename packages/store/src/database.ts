@@ -59,6 +59,11 @@ export function openDatabase<DB = any>(url: string, options: DatabaseOptions = {
   if (dialect === "postgres") {
     const pgPool = new pg.Pool({ connectionString: url, max: poolSize });
     pgPool.on("error", () => {}); // a dropped idle client is replaced on next use
+    // pg-pool listens for errors only on idle clients. A client checked out (held by a transaction
+    // between statements, or a LISTEN client) whose backend is terminated emits 'error' with no
+    // listener, which crashes the process (found by the fault test that cuts the connections). The
+    // failing query still rejects, and a client that errored is discarded when it is released.
+    pgPool.on("connect", (client) => client.on("error", () => {}));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: pgPool }) });
     return { db, dialect, url, pgPool, close: () => db.destroy() };
   }

@@ -62,12 +62,13 @@ export async function openFullHubDatabase(url: string): Promise<Database<HubData
   return database;
 }
 
-export async function startFaultRig(url: string): Promise<FaultRig> {
+/** `portalUrl`: the portal's own database (default: the hub's), so the hub's connections can be cut alone. */
+export async function startFaultRig(url: string, o: { portalUrl?: string } = {}): Promise<FaultRig> {
   const database = await openFullHubDatabase(url);
   const portalId = `fault-${randomUUID().slice(0, 8)}`;
   const secret = generateSecret();
   const port = await freePort();
-  const portal = await startCorePortal(url, {
+  const portal = await startCorePortal(o.portalUrl ?? url, {
     clock: systemClock,
     listenPort: port,
     config: { portalId, hubSecret: secret },
