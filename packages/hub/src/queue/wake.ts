@@ -106,8 +106,9 @@ function counterCheck(o: WakeOptions): CrossInstanceWake {
     }
     return signalVersion(o.database.db);
   };
+  // The next check is armed only once this read has finished: one read at a time, whatever the
+  // clock does (a manual clock moved a day ahead must not start 86,400 reads at once).
   const tick = async () => {
-    if (!stopped) timer = o.clock.setTimer(o.checkMs, () => void tick());
     try {
       const v = await read();
       if (last !== undefined && v !== last) o.wake();
@@ -115,6 +116,7 @@ function counterCheck(o: WakeOptions): CrossInstanceWake {
     } catch (error) {
       o.onError(error);
     }
+    if (!stopped) timer = o.clock.setTimer(o.checkMs, () => void tick());
   };
   return {
     async start() {

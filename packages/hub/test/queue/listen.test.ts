@@ -2,7 +2,7 @@ import { createTestDatabase, type TestDatabase } from "@openlines/store/testing"
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createQueue } from "../../src/queue/index.js";
-import { box, openHubDatabase } from "./helpers.js";
+import { box, CountingClock, openHubDatabase } from "./helpers.js";
 
 // PostgreSQL only: LISTEN/NOTIFY is how instances wake each other there.
 describe("the PostgreSQL wake-up client", () => {
@@ -33,6 +33,40 @@ describe("the PostgreSQL wake-up client", () => {
     } finally {
       process.off("uncaughtException", onUncaught);
       await database.close().catch(() => {});
+    }
+  });
+});
+
+describe("the cross-instance check without NOTIFY", () => {
+  let testDb: TestDatabase;
+  beforeAll(async () => {
+    testDb = await createTestDatabase("sqlite");
+  });
+  afterAll(async () => testDb?.drop());
+
+  it("runs one read at a time, even when the clock jumps a day ahead", async () => {
+    const database = await openHubDatabase(testDb.url);
+    const sqlite = database.sqlite!;
+    let reads = 0;
+    const pragma = sqlite.pragma.bind(sqlite);
+    sqlite.pragma = ((source: string, options?: { simple?: boolean }) => {
+      if (source === "data_version") reads++;
+      return pragma(source, options);
+    }) as typeof sqlite.pragma;
+    const clock = new CountingClock();
+    const queue = createQueue({ database, box, clock, crossInstanceCheckMs: 1000 });
+    try {
+      await queue.start();
+      const before = reads;
+      clock.advance(24 * 3600_000);
+      // One check ran; the next is armed when it has finished, not 86,400 of them at once.
+      expect(reads - before).toBe(1);
+      await new Promise((r) => setImmediate(r));
+      clock.advance(1000);
+      expect(reads - before).toBe(2);
+    } finally {
+      await queue.stop();
+      await database.close();
     }
   });
 });
