@@ -135,7 +135,7 @@ export function createHub(config: HubConfig, deps: HubDeps = {}): Hub {
   const routeContext: ConnectorRouteContext = {
     async lineByHash(hash) {
       const row = await lines.byHash(hash);
-      if (!row || row.status !== "active") return undefined;
+      if (row?.status !== "active") return undefined;
       const { ctx, connector } = await instances.get(row);
       return { ctx, connector };
     },

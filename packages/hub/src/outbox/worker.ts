@@ -80,7 +80,7 @@ export function outboxWorker(
     const now = hub.clock.now();
     const line = await lines.byId(row.line_connector_id);
     const body = JSON.parse(row.body);
-    if (!line || line.status !== "active") {
+    if (line?.status !== "active") {
       await fail(
         row,
         line?.connector ?? "unknown",

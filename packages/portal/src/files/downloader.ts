@@ -80,7 +80,7 @@ export class Downloader {
   async #download(fileId: string): Promise<void> {
     const db = this.ctx.database.db;
     const row = await db.selectFrom("file").selectAll().where("id", "=", fileId).executeTakeFirst();
-    if (!row || row.status !== "pending" || !row.source_url) return;
+    if (row?.status !== "pending" || !row.source_url) return;
     const limits = this.limits;
     const controller = new AbortController();
     const timer = setTimeout(

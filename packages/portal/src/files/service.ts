@@ -56,7 +56,7 @@ export function createFileService(ctx: PortalContext, storage: FileStorage, limi
 
   async function open(fileId: string): Promise<{ stream: Readable; file: FileView }> {
     const r = await row(fileId);
-    if (!r || r.status !== "ok" || !r.storage_key) throw new OpenlinesError("NOT_FOUND", "No such file.");
+    if (r?.status !== "ok" || !r.storage_key) throw new OpenlinesError("NOT_FOUND", "No such file.");
     return { stream: await storage.get(r.storage_key), file: fileView(r) };
   }
 
@@ -102,7 +102,7 @@ export function createFileService(ctx: PortalContext, storage: FileStorage, limi
     reply,
     async publicLink(fileId, ttlMs = limits.publicLinkTtlMs): Promise<PublicLink> {
       const r = await row(fileId);
-      if (!r || r.status !== "ok") throw new OpenlinesError("NOT_FOUND", "No such file.");
+      if (r?.status !== "ok") throw new OpenlinesError("NOT_FOUND", "No such file.");
       const token = randomBytes(32).toString("base64url");
       const id = newId("fl");
       const now = ctx.clock.now();

@@ -84,7 +84,7 @@ export function createMessageService(ctx: PortalContext, policy: OutboxPolicy): 
       : [];
     const files = fileIds.map((id) => {
       const f = fileRows.find((r) => r.id === id);
-      if (!f || f.status !== "ok") throw new OpenlinesError("NOT_FOUND", `File ${id} is not stored.`);
+      if (f?.status !== "ok") throw new OpenlinesError("NOT_FOUND", `File ${id} is not stored.`);
       return fileView(f);
     });
     const now = ctx.clock.now();
