@@ -1,12 +1,9 @@
 import { generateSecret } from "@openlines/protocol/signing";
 import type { DialectName } from "@openlines/store";
 import { type Child, startChild } from "./child.js";
+import { hubNodeArgs } from "./cluster.js";
 import { loadAverage, type SystemRow } from "./rows.js";
 import { seedHub } from "./seed.js";
-
-/** BENCH_HUB_PROFILE=<dir>: the hub processes write a V8 CPU profile there (`--cpu-prof`). */
-export const hubNodeArgs = () =>
-  process.env.BENCH_HUB_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_HUB_PROFILE}`] : [];
 
 export interface IngestOptions {
   stores: DialectName[];
