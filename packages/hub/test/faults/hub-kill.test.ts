@@ -248,7 +248,7 @@ describe("the hub killed with SIGKILL", () => {
           }
           if (k === 0) senders = [webhookSender(), webhookSender(), replySender()];
           if (k === KILLS) break;
-          await new Promise((r) => setTimeout(r, 700 + Math.random() * 800));
+          await new Promise((r) => setTimeout(r, 500 + Math.random() * 600));
           port = 0;
           child.proc.kill("SIGKILL");
           await child.exited;
