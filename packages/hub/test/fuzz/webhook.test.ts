@@ -286,7 +286,7 @@ describeEachDialect("webhook entry fuzzing", (db) => {
 
   // Found by this fuzzer: a verified request with a 10 kB message id made the pipeline answer 500
   // (the packet schema refused the event as an internal error), so the platform would retry forever.
-  it("answers 422 to a verified message whose id does not fit the exchange format, queueing nothing", async () => {
+  it("never answers 5xx to a verified message whose id does not fit the exchange format, and queues nothing", async () => {
     const huge = "x".repeat(10_000);
     const cases: [string, unknown][] = [
       ["whatsapp", waMessage({ id: huge, type: "text", text: { body: "hi" } })],
@@ -301,7 +301,9 @@ describeEachDialect("webhook entry fuzzing", (db) => {
         { body: raw, contentType: "application/json", how: "regression" },
         await target.sign(raw, body),
       );
-      expect(status, name).toBe(422);
+      // 422 from the pipeline, or 200 when the connector itself skips what it cannot carry
+      // (the Meta parsers bound their ids since): never a 5xx, and the event is not queued.
+      expect([200, 422], name).toContain(status);
       expect(await packetRows()).toBe(before);
     }
   });
