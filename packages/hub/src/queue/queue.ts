@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { type DeadLetter, OpenlinesError } from "@openlines/protocol";
 import { sql } from "kysely";
 import type { SecretBox } from "../store/settings-crypto.js";
+import { Coalescer } from "./coalesce.js";
 import { deliveryBody, postBatch } from "./deliver.js";
 import { GroupCommitter } from "./group-commit.js";
 import type {
@@ -31,7 +32,7 @@ import {
   nextWake,
   oldestPackets,
   pgClaimReady,
-  pgSettleTaken,
+  pgSettleTakenMany,
   readyLines,
   releaseLeases,
   renewLeases,
@@ -40,6 +41,7 @@ import {
   settleSuccess,
   signalChange,
   stillQueued,
+  type TakenBatch,
   workerTransaction,
 } from "./sql.js";
 import { type CrossInstanceWake, crossInstanceWake } from "./wake.js";
@@ -102,6 +104,8 @@ class HubQueue implements Queue {
   #retryTimer: Timer | undefined;
   #renewTimer: Timer | undefined;
   #cross: CrossInstanceWake | undefined;
+  /** PostgreSQL: the `taken` answers of lines that finished together are settled in one statement. */
+  readonly #settler: Coalescer<TakenBatch, number>;
 
   constructor(options: QueueOptions) {
     this.#options = options;
@@ -112,6 +116,9 @@ class HubQueue implements Queue {
       this.instanceId,
       () => this.#o.clock.now(),
       () => this.#wake(),
+    );
+    this.#settler = new Coalescer((batches) =>
+      retrying(() => pgSettleTakenMany(this.#db, batches, this.instanceId, this.#o.clock.now())),
     );
   }
 
@@ -288,7 +295,7 @@ class HubQueue implements Queue {
         const held = [...this.#flights.keys()];
         const claimed =
           this.#options.database.dialect === "postgres"
-            ? await pgClaimReady(this.#db, now, me, held, free, this.#o.leaseMs)
+            ? await pgClaimReady(this.#db, now, me, held, free, this.#o.leaseMs, this.#o.batchMaxPackets)
             : await workerTransaction(this.#options.database, async (trx) =>
                 claimLines(trx, await readyLines(trx, now, me, held, free), now, me, this.#o.leaseMs),
               );
@@ -399,7 +406,10 @@ class HubQueue implements Queue {
       if (ids.length > 0) this.events.emit("packet:expired", { lineConnectorId: line.id, ids });
       return;
     }
-    const rows = await oldestPackets(this.#db, line.id, o.batchMaxPackets);
+    const rows = line.packets?.length
+      ? line.packets
+      : await oldestPackets(this.#db, line.id, o.batchMaxPackets);
+    line.packets = undefined;
     const batch = [];
     let bytes = 0;
     for (const r of rows) {
@@ -458,7 +468,7 @@ class HubQueue implements Queue {
       const now = o.clock.now();
       const n =
         this.#options.database.dialect === "postgres"
-          ? await retrying(() => pgSettleTaken(this.#db, line.id, taken, me, now))
+          ? await this.#settler.call({ line: line.id, ids: taken })
           : await workerTransaction(this.#options.database, async (trx) => {
               const deleted = await deleteLinePackets(trx, line.id, taken);
               await settleSuccess(trx, line.id, me, now, deleted);

@@ -183,6 +183,8 @@ export interface ClaimedLine {
   first_failure_ms: number | null;
   base_url: string;
   secret_enc: string;
+  /** The line's oldest packets, when the claim read them too (PostgreSQL). */
+  packets?: BatchPacket[];
 }
 
 /**
@@ -598,8 +600,10 @@ export async function pgEnqueue(
 const RELAXED_COMMIT = sql`select set_config('synchronous_commit', 'off', true) as v`;
 
 /**
- * PostgreSQL: reads the ready lines and claims them in one statement; rows another instance is
- * claiming at the same moment are skipped (`FOR UPDATE SKIP LOCKED`), never waited for.
+ * PostgreSQL: reads the ready lines, claims them and reads each claimed line's oldest packets (up
+ * to `batchMaxPackets`), all in one statement; rows another instance is claiming at the same
+ * moment are skipped (`FOR UPDATE SKIP LOCKED`), never waited for. A line's `packets` may come back
+ * empty when its packets were committed after the statement's snapshot; the caller reads them then.
  */
 export async function pgClaimReady(
   db: Db,
@@ -608,37 +612,65 @@ export async function pgClaimReady(
   exclude: string[],
   limit: number,
   leaseMs: number,
+  batchMaxPackets: number,
 ): Promise<ClaimedLine[]> {
-  const r = await sql<ClaimedLine & { served_ms: number }>`
-    with relaxed as (${RELAXED_COMMIT})
-    update line_connector l set lease_owner = ${me}, lease_until = ${now + leaseMs}::int8
-    from portal p
-    where (select v from relaxed) = 'off' and p.id = l.portal_id and l.id in (
-      select r.id from line_connector r join portal rp on rp.id = r.portal_id
-      where r.waiting > 0
-        and (r.blocked_until is null or r.blocked_until <= ${now}::int8)
-        and (r.lease_until is null or r.lease_until < ${now}::int8 or r.lease_owner = ${me})
-        and rp.state <> 'disabled'
-        and not (r.id = any(${exclude}::text[]))
-      order by r.served_ms, r.id
-      limit ${limit}
-      for update of r skip locked
+  const r = await sql<
+    ClaimedLine & {
+      served_ms: number;
+      seq: number | null;
+      pid: string | null;
+      body: string | null;
+      size: number | null;
+    }
+  >`
+    with relaxed as (${RELAXED_COMMIT}),
+    claimed as (
+      update line_connector l set lease_owner = ${me}, lease_until = ${now + leaseMs}::int8
+      from portal p
+      where (select v from relaxed) = 'off' and p.id = l.portal_id and l.id in (
+        select r.id from line_connector r join portal rp on rp.id = r.portal_id
+        where r.waiting > 0
+          and (r.blocked_until is null or r.blocked_until <= ${now}::int8)
+          and (r.lease_until is null or r.lease_until < ${now}::int8 or r.lease_owner = ${me})
+          and rp.state <> 'disabled'
+          and not (r.id = any(${exclude}::text[]))
+        order by r.served_ms, r.id
+        limit ${limit}
+        for update of r skip locked
+      )
+      returning l.id, l.portal_id, l.line_id, l.connector, l.attempts, l.first_failure_ms, l.served_ms,
+        p.base_url, p.secret_enc
     )
-    returning l.id, l.portal_id, l.line_id, l.connector, l.attempts, l.first_failure_ms, l.served_ms,
-      p.base_url, p.secret_enc
+    select c.*, k.seq, k.id as pid, k.body, k.size
+    from claimed c left join lateral (
+      select seq, id, body, size from packet where line_connector_id = c.id order by seq limit ${batchMaxPackets}
+    ) k on true
   `.execute(db);
-  return r.rows
-    .sort((a, b) => Number(a.served_ms) - Number(b.served_ms) || (a.id < b.id ? -1 : 1))
-    .map((l) => ({
-      id: l.id,
-      portal_id: l.portal_id,
-      line_id: l.line_id,
-      connector: l.connector,
-      attempts: Number(l.attempts),
-      first_failure_ms: l.first_failure_ms === null ? null : Number(l.first_failure_ms),
-      base_url: l.base_url,
-      secret_enc: l.secret_enc,
-    }));
+  const lines = new Map<string, ClaimedLine & { served_ms: number }>();
+  for (const row of r.rows) {
+    let line = lines.get(row.id);
+    if (!line) {
+      line = {
+        id: row.id,
+        portal_id: row.portal_id,
+        line_id: row.line_id,
+        connector: row.connector,
+        attempts: Number(row.attempts),
+        first_failure_ms: row.first_failure_ms === null ? null : Number(row.first_failure_ms),
+        base_url: row.base_url,
+        secret_enc: row.secret_enc,
+        served_ms: Number(row.served_ms),
+        packets: [],
+      };
+      lines.set(row.id, line);
+    }
+    if (row.pid !== null && row.body !== null)
+      line.packets?.push({ seq: Number(row.seq), id: row.pid, body: row.body, size: Number(row.size) });
+  }
+  for (const line of lines.values()) line.packets?.sort((a, b) => a.seq - b.seq);
+  return [...lines.values()]
+    .sort((a, b) => a.served_ms - b.served_ms || (a.id < b.id ? -1 : 1))
+    .map(({ served_ms: _, ...line }) => line);
 }
 
 /**
@@ -669,6 +701,51 @@ export async function pgSettleTaken(
     returning (select n from c) as n
   `.execute(db);
   return Number(r.rows[0]?.n ?? 0);
+}
+
+export interface TakenBatch {
+  line: string;
+  ids: string[];
+}
+
+/**
+ * PostgreSQL: settles the `taken` answers of several lines in one statement: deletes their
+ * packets, lowers each line's count, and, where the lease is still ours, resets attempts, lifts
+ * the block, releases the lease and moves the line to the back of the round. The lines are locked
+ * in id order (as enqueue does) so concurrent statements never deadlock. Returns the number of
+ * packets deleted per batch, in the order given.
+ */
+export async function pgSettleTakenMany(
+  db: Db,
+  batches: TakenBatch[],
+  me: string,
+  now: number,
+): Promise<number[]> {
+  const pairs = batches.flatMap((b) => b.ids.map((id) => [b.line, id] as const));
+  const lines = [...new Set(batches.map((b) => b.line))].sort();
+  const r = await sql<{ id: string; n: number }>`
+    with relaxed as (${RELAXED_COMMIT}),
+    t as (select * from unnest(${pairs.map((p) => p[0])}::text[], ${pairs.map((p) => p[1])}::text[]) as t(lc, id)),
+    d as (delete from packet k using t where k.id = t.id and k.line_connector_id = t.lc returning k.line_connector_id),
+    c as (select line_connector_id as lc, count(*)::int as n from d group by line_connector_id),
+    s as (select id from line_connector where id = any(${lines}::text[]) order by id for no key update)
+    update line_connector l set
+      waiting = l.waiting - coalesce(c.n, 0),
+      attempts = case when l.lease_owner = ${me} then 0 else l.attempts end,
+      blocked_until = case when l.lease_owner = ${me} then null else l.blocked_until end,
+      first_failure_ms = case when l.lease_owner = ${me} then null else l.first_failure_ms end,
+      served_ms = case when l.lease_owner = ${me} then ${now}::int8 else l.served_ms end,
+      lease_until = case when l.lease_owner = ${me} then null else l.lease_until end,
+      lease_owner = case when l.lease_owner = ${me} then null else l.lease_owner end,
+      updated_ms = ${now}::int8
+    from s left join c on c.lc = s.id
+    where l.id = s.id and (select v from relaxed) = 'off'
+    returning l.id, coalesce(c.n, 0) as n
+  `.execute(db);
+  const deleted = new Map(r.rows.map((row) => [row.id, Number(row.n)]));
+  // A line settled twice in one statement cannot happen (one batch in flight per line), but the
+  // count is the line's either way.
+  return batches.map((b) => deleted.get(b.line) ?? 0);
 }
 
 /**

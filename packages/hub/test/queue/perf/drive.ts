@@ -1,0 +1,51 @@
+/**
+ * A quick driver of the bench's queue scenario that prints its rows without touching
+ * bench/results/latest.json (a tool, not a test). A/B: `--ab <module>` alternates runs of the
+ * queue module given (e.g. a copy of an older commit) and the current one, same conditions.
+ *   BENCH_MESSAGES=20000 npx tsx packages/hub/test/queue/perf/drive.ts postgres [sqlite mysql]
+ *   npx tsx packages/hub/test/queue/perf/drive.ts --ab /abs/path/base/index.ts --rounds 2 postgres
+ */
+import { loadavg } from "node:os";
+import type { DialectName } from "@openlines/store";
+import { runQueue } from "../../../../../bench/scenarios/queue.js";
+import { openlines } from "../../../../../bench/systems/openlines.js";
+
+const args = process.argv.slice(2);
+const opt = (name: string) => {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  args.splice(i, 2);
+  return v;
+};
+const base = opt("--ab");
+const rounds = Number(opt("--rounds") ?? 1);
+const stores = (args.length ? args : ["postgres"]) as DialectName[];
+const variants: [string, string | undefined][] = base
+  ? [
+      ["base", base],
+      ["new", undefined],
+    ]
+  : [["new", undefined]];
+for (let round = 0; round < rounds; round++) {
+  for (const [label, module] of variants) {
+    if (module) process.env.BENCH_OL_QUEUE_MODULE = module;
+    else delete process.env.BENCH_OL_QUEUE_MODULE;
+    const rows = await runQueue({
+      systems: stores.map((s) => openlines(s)),
+      messages: Number(process.env.BENCH_MESSAGES ?? 20_000),
+      producers: Number(process.env.BENCH_PRODUCERS ?? 64),
+      downPortals: 0,
+      log: () => {},
+    });
+    for (const r of rows)
+      console.log(
+        `${label} ${r.store}: ${r.throughput_per_s} msg/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, ` +
+          `enqueue ${r.enqueue_per_s}/s, ${r.requests} requests, ${r.duplicates} dups, ` +
+          `load ${loadavg()
+            .map((l) => l.toFixed(1))
+            .join(" ")}`,
+      );
+  }
+}
+process.exit(0);
