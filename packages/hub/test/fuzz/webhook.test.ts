@@ -92,7 +92,7 @@ describeEachDialect("webhook entry fuzzing", (db) => {
       ["facebook", { pageId: PAGE_ID, pageAccessToken: PAGE_TOKEN, ...meta }],
       ["instagram", { accountId: IG_ID, accessToken: IG_TOKEN, ...meta }],
       ["botframework", { botHandle: "helpbot", appId: APP_ID, appSecret: BF_SECRET }],
-      ["form", { allowedOrigins: ["https://shop.example.com"] }],
+      ["form", { allowedOrigins: ["https://shop.example.com"], submissionsPerIpPerHour: 1000 }],
       ["livechat", { allowedOrigins: ["https://shop.example.com"] }],
     ];
     for (const [connector, settings] of lines) {
@@ -279,6 +279,48 @@ describeEachDialect("webhook entry fuzzing", (db) => {
           expect(await packetRows(), m.how).toBe(before);
         }),
         { seed, numRuns: Math.ceil(RUNS / 2) },
+      );
+      expect(unhandled.caught).toEqual([]);
+    });
+  }
+
+  // Form and live chat take no webhooks: their public routes are the exposed surface instead.
+  const publicRoutes: { name: string; path: string; sample: unknown }[] = [
+    {
+      name: "form submit",
+      path: "/form/submit",
+      sample: { text: "hello", name: "Ann", email: "a@example.com" },
+    },
+    { name: "livechat session", path: "/livechat/session", sample: { name: "Ann", email: "a@example.com" } },
+  ];
+  for (const route of publicRoutes) {
+    it(`${route.name}: mutated public posts from an allowed origin never get a 5xx`, async () => {
+      const connector = route.path.startsWith("/form") ? "form" : "livechat";
+      const hash = new URL(urls.get(connector) as string).searchParams.get("line") as string;
+      const base = new URL(urls.get(connector) as string).origin;
+      await fc.assert(
+        fc.asyncProperty(mutated(route.sample), fc.boolean(), async (m, urlencoded) => {
+          const headers: Record<string, string> = { origin: "https://shop.example.com" };
+          let body: Uint8Array = new Uint8Array(m.body);
+          if (urlencoded && m.how !== "random bytes") {
+            headers["content-type"] = "application/x-www-form-urlencoded";
+            let v: unknown;
+            try {
+              v = JSON.parse(m.body.toString("utf8"));
+            } catch {}
+            const flat =
+              v && typeof v === "object"
+                ? Object.entries(v).map(([k, x]) => [k, String(x)])
+                : [["x", m.body.toString("latin1")]];
+            body = new TextEncoder().encode(new URLSearchParams(flat).toString());
+          } else if (m.contentType) headers["content-type"] = m.contentType;
+          const res = await fetch(`${base}${route.path}?line=${hash}`, { method: "POST", headers, body });
+          const text = await res.text();
+          record(route.name, res.status);
+          if (res.status >= 500) console.log(`5xx from ${route.path}: ${m.how}: ${text.slice(0, 300)}`);
+          expect(res.status, m.how).toBeLessThan(500);
+        }),
+        { seed, numRuns: RUNS },
       );
       expect(unhandled.caught).toEqual([]);
     });
