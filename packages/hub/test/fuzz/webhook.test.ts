@@ -301,16 +301,16 @@ describeEachDialect("webhook entry fuzzing", (db) => {
       await fc.assert(
         fc.asyncProperty(mutated(route.sample), fc.boolean(), async (m, urlencoded) => {
           const headers: Record<string, string> = { origin: "https://shop.example.com" };
-          let body: Uint8Array = new Uint8Array(m.body);
+          let body = new Uint8Array(m.body);
           if (urlencoded && m.how !== "random bytes") {
             headers["content-type"] = "application/x-www-form-urlencoded";
             let v: unknown;
             try {
               v = JSON.parse(m.body.toString("utf8"));
             } catch {}
-            const flat =
+            const flat: [string, string][] =
               v && typeof v === "object"
-                ? Object.entries(v).map(([k, x]) => [k, String(x)])
+                ? Object.entries(v).map(([k, x]): [string, string] => [k, String(x)])
                 : [["x", m.body.toString("latin1")]];
             body = new TextEncoder().encode(new URLSearchParams(flat).toString());
           } else if (m.contentType) headers["content-type"] = m.contentType;
