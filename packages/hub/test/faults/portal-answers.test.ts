@@ -58,7 +58,8 @@ describeEachDialect("queue faults at the portal", (ctx) => {
       expect(failures.length).toBeGreaterThanOrEqual(1);
       expect(blocks.length).toBeGreaterThanOrEqual(1);
     } else {
-      expect(failures).toEqual([]);
+      // A timeout of a busy machine's portal is a failed try of its own; nothing else may fail.
+      expect(failures.filter((f) => !/no answer within/.test(f.reason))).toEqual([]);
     }
     for (const l of lines) expect(await q.lineState(l)).toMatchObject({ waiting: 0, attempts: 0 });
     return { failures, dups };

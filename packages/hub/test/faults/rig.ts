@@ -35,7 +35,7 @@ export type Fault =
 export const WRONG_SECRET = "whsec_d3JvbmctYnV0LXZhbGlkLXNlY3JldC0xMjM0NTY3OA==";
 // Long enough for a real portal's commit on a busy 2-core machine (a spurious timeout would only
 // add a duplicate, but would blur what the test shows); "slow" holds its answer well past it.
-export const REQUEST_TIMEOUT_MS = 1500;
+export const REQUEST_TIMEOUT_MS = 3000;
 
 export interface FaultRig {
   database: Database<HubDatabase>;
