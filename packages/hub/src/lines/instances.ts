@@ -72,6 +72,9 @@ export function connectorInstances(
           return `${hub.config.publicUrl}/files/${token}`;
         },
         async sentMessage(platformMessageId) {
+          // No stored id is longer or holds a NUL; PostgreSQL refuses a NUL even in a lookup (a
+          // status webhook with such an id was a 500: found by the webhook fuzz sweep).
+          if (platformMessageId.length > 256 || platformMessageId.includes("\u0000")) return undefined;
           const r = await hub.db
             .selectFrom("sent_message")
             .select(["message_id", "chat_id"])

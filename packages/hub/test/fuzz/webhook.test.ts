@@ -27,7 +27,7 @@ import {
 import { fromUser, IGSID, pageBody, waBody, waMessage, waStatus } from "../meta/payloads.js";
 import { startTestHub, type TestHub } from "../support/hub-harness.js";
 import { FakeBotApi, TOKEN } from "../telegram/fake-bot-api.js";
-import { catchUnhandled, fuzzRuns, fuzzSeed, type Mutated, mutated } from "./mutate.js";
+import { catchUnhandled, fuzzRuns, fuzzSeed, type Mutated, mutated, pathsOf, setAt } from "./mutate.js";
 
 /**
  * Every connector's `verify`/`parse` through the real `/webhook?line=` entry of a real hub (real
@@ -348,6 +348,39 @@ describeEachDialect("webhook entry fuzzing", (db) => {
       expect([200, 422], name).toContain(status);
       expect(await packetRows()).toBe(before);
     }
+  });
+
+  // A sweep rather than a sample: every string field of every real-shaped payload, one at a time,
+  // holding a NUL character (PostgreSQL text refuses it) or 300 characters (past every id column).
+  it("never answers 5xx when any one string field holds a NUL character or is too long", async () => {
+    let requests = 0;
+    for (const target of targets.filter((x) => !["form", "livechat"].includes(x.name))) {
+      for (const sample of target.samples()) {
+        for (const path of pathsOf(sample)) {
+          const v = path.reduce<any>((o, k) => o?.[k], sample);
+          if (typeof v !== "string") continue;
+          for (const bad of [`${v}\u0000`, "9".repeat(300)]) {
+            const body = setAt(sample, path, bad);
+            const raw = Buffer.from(JSON.stringify(body));
+            const before = await packetRows();
+            const status = await post(
+              target.name,
+              { body: raw, contentType: "application/json", how: `${path.join(".")}` },
+              await target.sign(raw, body),
+            );
+            requests++;
+            if (status >= 500)
+              console.log(
+                `5xx on ${target.name} [${db.dialect}] at ${path.join(".")}`,
+                (t.errors.at(-1) as { err?: Error })?.err?.message,
+              );
+            expect(status, `${target.name} ${path.join(".")}`).toBeLessThan(500);
+            if (status >= 400) expect(await packetRows()).toBe(before);
+          }
+        }
+      }
+    }
+    console.log(`webhook fuzzing [${db.dialect}]: string-field sweep, ${requests} requests`);
   });
 
   // Found by this fuzzer on PostgreSQL: a NUL character in a sender id (text columns refuse it).
