@@ -6,9 +6,21 @@ import { FileLink } from "./format.js";
  * secret and carrying the portal id in the `openlines-portal` header. Each entry pairs the
  * argument schema with the result schema; the output client is typed from this table.
  */
-const id = z.string().min(1).max(256);
+// No NUL: PostgreSQL text refuses it, so an id holding one could never be stored or looked up
+// (a call or webhook carrying one was a 500: found by the fuzz sweeps).
+const id = z
+  .string()
+  .min(1)
+  .max(256)
+  .refine((s) => !s.includes("\u0000"), "must not contain a NUL character");
 /** Names one line connector of the calling portal: the portal's line id and the connector type. */
-const LineRef = z.object({ line: id, connector: z.string().min(1).max(64) });
+/** A connector type as a call names it (looked up, so no NUL either). */
+const connectorType = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine((s) => !s.includes("\u0000"), "must not contain a NUL character");
+const LineRef = z.object({ line: id, connector: connectorType });
 export type LineRef = z.infer<typeof LineRef>;
 
 export const Capabilities = z.object({
@@ -100,7 +112,7 @@ export const Calls = {
   activate: { args: LineRef, result: z.object({ status: LineStatus.shape.status, webhookUrl: z.string() }) },
   deactivate: { args: LineRef, result: z.object({ status: LineStatus.shape.status }) },
   status: {
-    args: z.object({ line: id.optional(), connector: z.string().optional() }),
+    args: z.object({ line: id.optional(), connector: connectorType.optional() }),
     result: z.object({ lines: z.array(LineStatus) }),
   },
   connectors: {

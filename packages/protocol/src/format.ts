@@ -17,7 +17,13 @@ export const PacketTypes = {
 } as const;
 export type PacketType = (typeof PacketTypes)[keyof typeof PacketTypes];
 
-const id = z.string().min(1).max(256);
+// No NUL: PostgreSQL text refuses it, so an id holding one could never be stored or looked up
+// (a call or webhook carrying one was a 500: found by the fuzz sweeps).
+const id = z
+  .string()
+  .min(1)
+  .max(256)
+  .refine((s) => !s.includes("\u0000"), "must not contain a NUL character");
 const time = z.number().int().nonnegative();
 
 /** The chat on the platform: a private dialog or a group. */

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { callNames, callSamples } from "../../../protocol/test/fuzz/samples.js";
 import { startTestHub, type TestHub } from "../support/hub-harness.js";
-import { catchUnhandled, fuzzRuns, fuzzSeed, type Mutated, mutated } from "./mutate.js";
+import { catchUnhandled, fuzzRuns, fuzzSeed, type Mutated, mutated, pathsOf, setAt } from "./mutate.js";
 
 /**
  * The portal-facing entry `POST /rpc/:method` of a real hub (real queue, echo connector with a
@@ -109,6 +109,31 @@ describeEachDialect("RPC entry fuzzing", (db) => {
       { seed, numRuns: RUNS },
     );
     expect(unhandled.caught).toEqual([]);
+  });
+
+  // A sweep: every string field of every call's sample (on the echo line), one at a time, holding a
+  // NUL character (PostgreSQL text refuses it) or 300 characters (past every id column).
+  it("never answers 5xx when any one string argument holds a NUL character or is too long", async () => {
+    let requests = 0;
+    for (const method of callNames) {
+      const sample = callSamples[method];
+      const echo = "connector" in sample ? { ...sample, connector: "echo" } : sample;
+      for (const path of pathsOf(echo)) {
+        const v = path.reduce<any>((o, k) => o?.[k], echo);
+        if (typeof v !== "string") continue;
+        for (const bad of [`${v}\u0000`, "9".repeat(300)]) {
+          const body = Buffer.from(JSON.stringify(setAt(echo, path, bad)));
+          const status = await call(
+            method,
+            { body, contentType: "application/json", how: path.join(".") },
+            "good",
+          );
+          requests++;
+          expect(status, `${method} ${path.join(".")}`).toBeLessThan(500);
+        }
+      }
+    }
+    console.log(`RPC fuzzing [${db.dialect}]: string-argument sweep, ${requests} calls`);
   });
 
   it("refuses unsigned, wrongly signed and unknown-portal calls with a 4xx and changes nothing", async () => {
