@@ -554,7 +554,8 @@ export async function retrying<T>(fn: () => Promise<T>): Promise<T> {
  * PostgreSQL: a whole group in one statement. Inserts the packets in order (skipping ids already
  * queued), raises `waiting` of each line by what was inserted and sends the NOTIFY, all in the
  * statement's own transaction. If any line connector does not exist nothing is written and the
- * missing ids are returned, so the caller can refuse those callers and retry the rest.
+ * missing ids are returned, so the caller can refuse those callers and retry the rest. The lines
+ * are locked in id order, as the worker's settle does, so concurrent statements never deadlock.
  */
 export async function pgEnqueue(
   db: Db,
@@ -581,9 +582,13 @@ export async function pgEnqueue(
       returning line_connector_id
     ),
     cnt as (select line_connector_id, count(*)::int as n from ins group by line_connector_id),
+    lk as (
+      select id from line_connector where id in (select line_connector_id from cnt)
+      order by id for no key update
+    ),
     upd as (
       update line_connector l set waiting = l.waiting + cnt.n, updated_ms = ${now}::int8
-      from cnt where l.id = cnt.line_connector_id returning l.id
+      from lk join cnt on cnt.line_connector_id = lk.id where l.id = lk.id returning l.id
     )
     select (select array_agg(lcid) from missing) as missing, (select count(*) from upd) as lines,
       pg_notify(${NOTIFY_CHANNEL}, ${instanceId})
