@@ -2,7 +2,15 @@ import { signedHeaders } from "@openlines/protocol";
 import { describeEachDialect } from "@openlines/store/testing";
 import fc from "fast-check";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { catchUnhandled, fuzzRuns, fuzzSeed, type Mutated, mutated } from "../../../hub/test/fuzz/mutate.js";
+import {
+  catchUnhandled,
+  fuzzRuns,
+  fuzzSeed,
+  type Mutated,
+  mutated,
+  pathsOf,
+  setAt,
+} from "../../../hub/test/fuzz/mutate.js";
 import { packetSamples } from "../../../protocol/test/fuzz/samples.js";
 import { type CorePortal, count, startCorePortal } from "../support/portal.js";
 
@@ -79,6 +87,24 @@ describeEachDialect("portal input fuzzing", (db) => {
       { seed, numRuns: RUNS },
     );
     expect(unhandled.caught).toEqual([]);
+  });
+
+  // Found by fuzzing on PostgreSQL: a NUL character in a message's text (or any string) made the
+  // packet impossible to take, so the hub redelivered it, blocking its line until it expired.
+  it("takes a packet whatever string field holds a NUL character", async () => {
+    let k = 0;
+    for (const sample of Object.values(packetSamples)) {
+      for (const path of pathsOf(sample)) {
+        const v = path.reduce<any>((o, key) => o?.[key], sample);
+        if (typeof v !== "string" || path[0] === "id") continue;
+        const id = `nul-${++k}`;
+        const packet = setAt({ ...sample, portal: "portal-1", id }, path, `${v}\u0000x`);
+        const res = await portal.deliver([packet]);
+        expect(res.status, path.join(".")).toBe(200);
+        expect(res.body.taken, `${sample.type} ${path.join(".")}`).toEqual([id]);
+      }
+    }
+    expect(k).toBeGreaterThan(30);
   });
 
   it("refuses unsigned and wrongly signed deliveries with a 4xx and stores nothing", async () => {
