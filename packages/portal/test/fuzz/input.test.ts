@@ -1,4 +1,4 @@
-import { signedHeaders } from "@openlines/protocol";
+import { Packet, signedHeaders } from "@openlines/protocol";
 import { describeEachDialect } from "@openlines/store/testing";
 import fc from "fast-check";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -105,6 +105,31 @@ describeEachDialect("portal input fuzzing", (db) => {
       }
     }
     expect(k).toBeGreaterThan(30);
+  });
+
+  // A packet the schema accepts must be takeable: otherwise the hub redelivers it until it expires,
+  // blocking its line. Each string field in turn gets the longest value the exchange format allows.
+  it("takes a packet whatever string field is as long as the exchange format allows", async () => {
+    const lengths = [100_000, 4096, 2000, 1024, 512, 320, 256, 128, 64, 35, 32];
+    let k = 0;
+    const refused: string[] = [];
+    for (const sample of Object.values(packetSamples)) {
+      for (const path of pathsOf(sample)) {
+        const v = path.reduce<any>((o, key) => o?.[key], sample);
+        // `line` is the portal's own line id, which the hub only echoes (and the portal's ids are
+        // short): a 256-character line cannot come from a portal that named its lines itself.
+        if (typeof v !== "string" || ["id", "type", "portal", "line"].includes(String(path[0]))) continue;
+        const id = `long-${++k}`;
+        const packet = lengths
+          .map((n) => setAt({ ...sample, portal: "portal-1", id }, path, "é".repeat(n)))
+          .find((p) => Packet.safeParse(p).success);
+        if (!packet) continue; // a URL, an enum: no long value is valid
+        const res = await portal.deliver([packet]);
+        expect(res.status, path.join(".")).toBe(200);
+        if (!res.body.taken.includes(id)) refused.push(`${sample.type} ${path.join(".")}`);
+      }
+    }
+    expect(refused).toEqual([]);
   });
 
   it("refuses unsigned and wrongly signed deliveries with a 4xx and stores nothing", async () => {
