@@ -1,17 +1,9 @@
 import type { Capabilities } from "@openlines/protocol";
-import type {
-  Connector,
-  ConnectorContext,
-  ConnectorDefinition,
-  OutboundMessage,
-  WebhookRequest,
-  WebhookResult,
-} from "../contract.js";
+import type { ConnectorContext, ConnectorDefinition } from "../contract.js";
 import { PlatformError } from "../contract.js";
 import { META_FAMILY } from "../meta/family.js";
-import { DEFAULT_GRAPH_URL, GraphApi } from "../meta/graph.js";
-import { parseMessaging, senderAction, sendMessaging } from "../meta/messaging.js";
-import { bodyOf, handshakeReply, verifyMetaWebhook } from "../meta/webhook.js";
+import { DEFAULT_GRAPH_URL } from "../meta/graph.js";
+import { MessagingConnector } from "../meta/messaging-connector.js";
 import { FacebookSettings } from "./settings.js";
 
 /** The webhook fields a Page subscribes the app to. */
@@ -58,26 +50,18 @@ export const facebook: ConnectorDefinition<FacebookSettings> = {
   create: (ctx) => new FacebookConnector(ctx),
 };
 
-export class FacebookConnector implements Connector {
-  readonly #ctx: ConnectorContext<FacebookSettings>;
-  readonly #graph: GraphApi;
-
+/** A Messenger line: the Page token reaches the Page, and `register` subscribes the app to it. */
+export class FacebookConnector extends MessagingConnector<FacebookSettings> {
   constructor(ctx: ConnectorContext<FacebookSettings>) {
-    this.#ctx = ctx;
-    this.#graph = new GraphApi({
-      baseUrl: ctx.baseUrl("graph"),
-      version: ctx.settings.graphVersion,
-      token: ctx.settings.pageAccessToken,
-      fetch: ctx.fetch,
-    });
+    super(ctx, { platform: "facebook", token: ctx.settings.pageAccessToken, account: ctx.settings.pageId });
   }
 
   /** `GET /me` with the Page token resolves to the Page itself; it must be the configured one. */
   async testConnect() {
-    const me = await this.#graph.get<{ id: string; name?: string }>("me", { fields: "id,name" });
-    if (me.id !== this.#ctx.settings.pageId)
+    const me = await this.graph.get<{ id: string; name?: string }>("me", { fields: "id,name" });
+    if (me.id !== this.ctx.settings.pageId)
       throw new PlatformError(
-        `the access token belongs to another Page (${me.id}), not ${this.#ctx.settings.pageId}`,
+        `the access token belongs to another Page (${me.id}), not ${this.ctx.settings.pageId}`,
         {
           retryable: false,
         },
@@ -85,51 +69,9 @@ export class FacebookConnector implements Connector {
     return { account: { id: me.id, name: me.name } };
   }
 
-  async accountId(): Promise<string> {
-    return this.#ctx.settings.pageId;
-  }
-
   async register(): Promise<void> {
-    await this.#graph.post(`${this.#ctx.settings.pageId}/subscribed_apps`, {
+    await this.graph.post(`${this.ctx.settings.pageId}/subscribed_apps`, {
       subscribed_fields: PAGE_FIELDS.join(","),
     });
-  }
-
-  async verify(req: WebhookRequest): Promise<void> {
-    verifyMetaWebhook(req, this.#ctx.settings);
-  }
-
-  async parse(req: WebhookRequest): Promise<WebhookResult> {
-    if (req.method === "GET") return handshakeReply(req);
-    const events = await parseMessaging(bodyOf(req), {
-      platform: "facebook",
-      accountId: this.#ctx.settings.pageId,
-      graph: this.#graph,
-      ctx: this.#ctx,
-    });
-    return { events, reply: { status: 200, body: "EVENT_RECEIVED" } };
-  }
-
-  send(message: OutboundMessage): Promise<{ platformMessageId: string }> {
-    return sendMessaging(this.#graph, message, this.#ctx.clock.now());
-  }
-
-  async typing(chat: { id: string }): Promise<void> {
-    await senderAction(this.#graph, chat.id, "typing_on");
-  }
-
-  async markRead(chat: { id: string }): Promise<void> {
-    await senderAction(this.#graph, chat.id, "mark_seen");
-  }
-
-  async healthCheck(): Promise<{ ok: true } | { ok: false; reason: string; revoked?: boolean }> {
-    try {
-      await this.testConnect();
-      return { ok: true };
-    } catch (e) {
-      if (e instanceof PlatformError && /access token/.test(e.message))
-        return { ok: false, reason: e.message, revoked: true };
-      throw e;
-    }
   }
 }

@@ -1,17 +1,8 @@
-import type {
-  Connector,
-  ConnectorContext,
-  ConnectorDefinition,
-  OutboundMessage,
-  WebhookRequest,
-  WebhookResult,
-} from "../contract.js";
-import { PlatformError } from "../contract.js";
+import type { ConnectorContext, ConnectorDefinition } from "../contract.js";
 import { facebookCapabilities } from "../facebook/index.js";
 import { META_FAMILY } from "../meta/family.js";
-import { DEFAULT_GRAPH_URL, GraphApi } from "../meta/graph.js";
-import { parseMessaging, senderAction, sendMessaging } from "../meta/messaging.js";
-import { bodyOf, handshakeReply, verifyMetaWebhook } from "../meta/webhook.js";
+import { DEFAULT_GRAPH_URL } from "../meta/graph.js";
+import { MessagingConnector } from "../meta/messaging-connector.js";
 import { InstagramSettings } from "./settings.js";
 
 /**
@@ -41,69 +32,19 @@ export const instagram: ConnectorDefinition<InstagramSettings> = {
   create: (ctx) => new InstagramConnector(ctx),
 };
 
-export class InstagramConnector implements Connector {
-  readonly #ctx: ConnectorContext<InstagramSettings>;
-  readonly #graph: GraphApi;
-
+/** An Instagram line: the token reaches the professional account; no `register` (App Dashboard only). */
+export class InstagramConnector extends MessagingConnector<InstagramSettings> {
   constructor(ctx: ConnectorContext<InstagramSettings>) {
-    this.#ctx = ctx;
-    this.#graph = new GraphApi({
-      baseUrl: ctx.baseUrl("graph"),
-      version: ctx.settings.graphVersion,
-      token: ctx.settings.accessToken,
-      fetch: ctx.fetch,
-    });
+    super(ctx, { platform: "instagram", token: ctx.settings.accessToken, account: ctx.settings.accountId });
   }
 
   async testConnect() {
-    const a = await this.#graph.get<{ id: string; username?: string; name?: string }>(
-      this.#ctx.settings.accountId,
+    const a = await this.graph.get<{ id: string; username?: string; name?: string }>(
+      this.ctx.settings.accountId,
       {
         fields: "id,username,name",
       },
     );
     return { account: { id: a.id, name: a.username ? `@${a.username}` : a.name } };
-  }
-
-  async accountId(): Promise<string> {
-    return this.#ctx.settings.accountId;
-  }
-
-  async verify(req: WebhookRequest): Promise<void> {
-    verifyMetaWebhook(req, this.#ctx.settings);
-  }
-
-  async parse(req: WebhookRequest): Promise<WebhookResult> {
-    if (req.method === "GET") return handshakeReply(req);
-    const events = await parseMessaging(bodyOf(req), {
-      platform: "instagram",
-      accountId: this.#ctx.settings.accountId,
-      graph: this.#graph,
-      ctx: this.#ctx,
-    });
-    return { events, reply: { status: 200, body: "EVENT_RECEIVED" } };
-  }
-
-  send(message: OutboundMessage): Promise<{ platformMessageId: string }> {
-    return sendMessaging(this.#graph, message, this.#ctx.clock.now());
-  }
-
-  async typing(chat: { id: string }): Promise<void> {
-    await senderAction(this.#graph, chat.id, "typing_on");
-  }
-
-  async markRead(chat: { id: string }): Promise<void> {
-    await senderAction(this.#graph, chat.id, "mark_seen");
-  }
-
-  async healthCheck(): Promise<{ ok: true } | { ok: false; reason: string; revoked?: boolean }> {
-    try {
-      await this.testConnect();
-      return { ok: true };
-    } catch (e) {
-      if (e instanceof PlatformError && /access token/.test(e.message))
-        return { ok: false, reason: e.message, revoked: true };
-      throw e;
-    }
   }
 }

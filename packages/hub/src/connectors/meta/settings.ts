@@ -31,3 +31,6 @@ export const metaId = (what: string) =>
     .string()
     .trim()
     .regex(/^\d{5,32}$/, `the ${what} is a number, as shown in Meta's dashboard`);
+
+/** A Graph access token field; `hint` says where to get one when it is missing or cut short. */
+export const metaToken = (hint: string) => z.string().trim().min(20, hint);

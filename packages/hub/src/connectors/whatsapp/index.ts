@@ -1,17 +1,10 @@
 import { OpenlinesError } from "@openlines/protocol";
-import type {
-  Connector,
-  ConnectorContext,
-  ConnectorDefinition,
-  OutboundMessage,
-  WebhookRequest,
-  WebhookResult,
-} from "../contract.js";
+import type { ConnectorContext, ConnectorDefinition, InboundEvent, OutboundMessage } from "../contract.js";
 import { PlatformError } from "../contract.js";
+import { MetaConnector } from "../meta/connector.js";
 import { META_FAMILY } from "../meta/family.js";
-import { DEFAULT_GRAPH_URL, GraphApi } from "../meta/graph.js";
+import { DEFAULT_GRAPH_URL } from "../meta/graph.js";
 import type { MetaChatData } from "../meta/profile.js";
-import { bodyOf, handshakeReply, verifyMetaWebhook } from "../meta/webhook.js";
 import { parseWhatsApp } from "./parse.js";
 import { sendWhatsApp, TEXT_LIMIT } from "./send.js";
 import { WhatsAppSettings } from "./settings.js";
@@ -51,59 +44,40 @@ export const whatsapp: ConnectorDefinition<WhatsAppSettings> = {
   create: (ctx) => new WhatsAppConnector(ctx),
 };
 
-export class WhatsAppConnector implements Connector {
-  readonly #ctx: ConnectorContext<WhatsAppSettings>;
-  readonly #graph: GraphApi;
-
+export class WhatsAppConnector extends MetaConnector<WhatsAppSettings> {
   constructor(ctx: ConnectorContext<WhatsAppSettings>) {
-    this.#ctx = ctx;
-    this.#graph = new GraphApi({
-      baseUrl: ctx.baseUrl("graph"),
-      version: ctx.settings.graphVersion,
-      token: ctx.settings.accessToken,
-      fetch: ctx.fetch,
-    });
+    super(ctx, { token: ctx.settings.accessToken, account: ctx.settings.phoneNumberId });
   }
 
   /** Reads the phone number: proves the token reaches it. */
   async testConnect() {
-    const n = await this.#graph.get<{ id: string; display_phone_number?: string; verified_name?: string }>(
-      this.#ctx.settings.phoneNumberId,
+    const n = await this.graph.get<{ id: string; display_phone_number?: string; verified_name?: string }>(
+      this.ctx.settings.phoneNumberId,
       { fields: "id,display_phone_number,verified_name" },
     );
     const name = [n.verified_name, n.display_phone_number].filter(Boolean).join(", ");
-    return { account: { id: this.#ctx.settings.phoneNumberId, name: name || undefined } };
-  }
-
-  async accountId(): Promise<string> {
-    return this.#ctx.settings.phoneNumberId;
+    return { account: { id: this.ctx.settings.phoneNumberId, name: name || undefined } };
   }
 
   /** Subscribes the app to the business account's webhooks, when its id is known. */
   async register(): Promise<void> {
-    const waba = this.#ctx.settings.businessAccountId;
-    if (waba) await this.#graph.post(`${waba}/subscribed_apps`, {});
+    const waba = this.ctx.settings.businessAccountId;
+    if (waba) await this.graph.post(`${waba}/subscribed_apps`, {});
   }
 
-  async verify(req: WebhookRequest): Promise<void> {
-    verifyMetaWebhook(req, this.#ctx.settings);
-  }
-
-  async parse(req: WebhookRequest): Promise<WebhookResult> {
-    if (req.method === "GET") return handshakeReply(req);
-    const events = await parseWhatsApp(bodyOf(req), this.#ctx, this.#ctx.settings.phoneNumberId);
-    return { events, reply: { status: 200, body: "EVENT_RECEIVED" } };
+  protected parseBody(body: unknown): Promise<InboundEvent[]> {
+    return parseWhatsApp(body, this.ctx, this.ctx.settings.phoneNumberId);
   }
 
   send(message: OutboundMessage): Promise<{ platformMessageId: string }> {
-    return sendWhatsApp(this.#graph, this.#ctx.settings.phoneNumberId, message);
+    return sendWhatsApp(this.graph, this.ctx.settings.phoneNumberId, message);
   }
 
   /** Marks the customer's messages read (blue ticks): the newest one marks all before it. */
   async markRead(chat: { id: string; chatContext?: Record<string, unknown> }, ids: string[]): Promise<void> {
     const id = ids.at(-1) ?? (chat.chatContext as MetaChatData | undefined)?.lastMessageId;
     if (!id) return;
-    await this.#graph.post(`${this.#ctx.settings.phoneNumberId}/messages`, {
+    await this.graph.post(`${this.ctx.settings.phoneNumberId}/messages`, {
       messaging_product: "whatsapp",
       status: "read",
       message_id: id,
@@ -115,12 +89,12 @@ export class WhatsAppConnector implements Connector {
    * once with the token. The portal only ever sees the hub's signed link.
    */
   async resolveFile(ref: string): Promise<Response> {
-    const media = await this.#graph.get<{ url?: string; mime_type?: string; file_size?: number }>(
+    const media = await this.graph.get<{ url?: string; mime_type?: string; file_size?: number }>(
       encodeURIComponent(ref),
     );
     if (!media.url)
       throw new PlatformError("WhatsApp has no download for this media any more", { retryable: false });
-    const res = await this.#graph.download(media.url);
+    const res = await this.graph.download(media.url);
     if (!res.ok) {
       await res.body?.cancel();
       throw new PlatformError(`WhatsApp refused the media download (HTTP ${res.status})`, {
@@ -137,23 +111,12 @@ export class WhatsAppConnector implements Connector {
   }
 
   templates() {
-    const waba = this.#ctx.settings.businessAccountId;
+    const waba = this.ctx.settings.businessAccountId;
     if (!waba)
       throw new OpenlinesError(
         "SETTINGS_INVALID",
         "Add the WhatsApp Business Account id to this line's settings to list its message templates.",
       );
-    return listTemplates(this.#graph, waba);
-  }
-
-  async healthCheck(): Promise<{ ok: true } | { ok: false; reason: string; revoked?: boolean }> {
-    try {
-      await this.testConnect();
-      return { ok: true };
-    } catch (e) {
-      if (e instanceof PlatformError && /access token/.test(e.message))
-        return { ok: false, reason: e.message, revoked: true };
-      throw e;
-    }
+    return listTemplates(this.graph, waba);
   }
 }

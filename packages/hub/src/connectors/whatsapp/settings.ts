@@ -1,14 +1,12 @@
 import { z } from "zod";
-import { metaId, metaSettingsShape } from "../meta/settings.js";
+import { metaId, metaSettingsShape, metaToken } from "../meta/settings.js";
 
 /** A line connector's WhatsApp Cloud API settings: one business phone number. */
 export const WhatsAppSettings = z.object({
   phoneNumberId: metaId("phone number id").describe("Phone number id (WhatsApp Manager → API setup)"),
-  accessToken: z
-    .string()
-    .trim()
-    .min(20, "paste the access token (a system user token does not expire)")
-    .describe("Access token"),
+  accessToken: metaToken("paste the access token (a system user token does not expire)").describe(
+    "Access token",
+  ),
   businessAccountId: metaId("WhatsApp Business Account id")
     .optional()
     .describe("WhatsApp Business Account id (needed to list message templates)"),
