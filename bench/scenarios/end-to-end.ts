@@ -5,27 +5,19 @@ import { envList, envNumber, formatRows, systemResult } from "../support/system/
 
 /**
  * Scenario `end-to-end` (issue 10): webhook → portal commit → operator's WebSocket event through
- * the all-in-one server, at half the maximum rate that the latest `ingest` run measured on the same
- * store (BENCH_E2E_RATE overrides; 20/s when there is no ingest figure). BENCH_E2E_STORES
- * (`sqlite`), BENCH_E2E_SECONDS (15).
+ * the all-in-one server, at half the maximum rate that the same server sustains end to end, measured
+ * first with BENCH_E2E_MAX_MESSAGES (1000) at full speed; BENCH_E2E_MAX_RATE=<n> skips that and
+ * runs at n/2. BENCH_E2E_STORES (`sqlite,postgres`), BENCH_E2E_SECONDS (15).
  */
 export const scenarios: Scenario[] = [
   {
     name: "end-to-end",
     format: formatRows,
     async run(o) {
-      const ingest = (o.previous.ingest?.results ?? []) as unknown as {
-        system: string;
-        store: string;
-        throughput_per_s: number;
-      }[];
       const rows = await runEndToEnd({
-        stores: envList("BENCH_E2E_STORES", ["sqlite"]) as DialectName[],
-        rate: (store) => {
-          if (process.env.BENCH_E2E_RATE) return Number(process.env.BENCH_E2E_RATE);
-          const max = ingest.find((r) => r.system === "openlines" && r.store === store)?.throughput_per_s;
-          return max ? max / 2 : 20;
-        },
+        stores: envList("BENCH_E2E_STORES", ["sqlite", "postgres"]) as DialectName[],
+        rate: () => envNumber("BENCH_E2E_MAX_RATE", 0),
+        maxMessages: envNumber("BENCH_E2E_MAX_MESSAGES", 1000),
         seconds: envNumber("BENCH_E2E_SECONDS", 15),
         log: o.log,
       });

@@ -124,7 +124,7 @@ export async function runIngest(o: IngestOptions): Promise<SystemRow[]> {
     const ceiling = rows.find((r) => r.system === "fastify-noop")!.throughput_per_s;
     for (const row of rows) {
       if (row.system !== "openlines") continue;
-      row.vs_ceiling = Math.round((row.throughput_per_s / ceiling) * 100) / 100;
+      row.vs_ceiling = Math.round((row.throughput_per_s / ceiling) * 10_000) / 10_000;
       row.target_vs_ceiling = row.store === "sqlite" ? 0.5 : 0.3;
     }
   } finally {
