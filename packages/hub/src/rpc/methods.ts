@@ -36,9 +36,44 @@ export function rpcHandlers(
     if (row.status !== "active") throw new OpenlinesError("LINE_INACTIVE");
     return row;
   }
-  const stored = () => {
+  /**
+   * Stores one outbox operation per message and wakes the worker. An edit passes `at`, the call's
+   * time, in its id, since one message may be edited many times; a send or delete happens once.
+   */
+  async function storeMessages(
+    lineConnectorId: string,
+    kind: "send" | "update" | "delete",
+    messages: any[],
+    at?: number,
+  ) {
+    await outbox.insert(
+      messages.map((m) => ({
+        id:
+          at === undefined
+            ? outboxId(lineConnectorId, kind, m.id)
+            : outboxId(lineConnectorId, kind, m.id, at),
+        lineConnectorId,
+        kind,
+        chatId: m.chat.id,
+        messageId: m.id,
+        body: m,
+      })),
+    );
     void worker.wake();
-  };
+  }
+  /** Stores a chat action (typing, read), unique by the call's time, and wakes the worker. */
+  async function storeChatAction(
+    lineConnectorId: string,
+    kind: "typing" | "markRead",
+    chatId: string,
+    body: unknown,
+  ) {
+    const at = hub.clock.now();
+    await outbox.insert([
+      { id: outboxId(lineConnectorId, kind, chatId, at), lineConnectorId, kind, chatId, body },
+    ]);
+    void worker.wake();
+  }
   return {
     saveSettings: (p, a) => service.saveSettings(p, a),
     testConnect: (p, a) => service.testConnect(p, a),
@@ -52,78 +87,30 @@ export function rpcHandlers(
       // still in the outbox is kept by its id, what was already sent is skipped here.
       const fresh: any[] = [];
       for (const m of a.messages) if (!(await outbox.platformId(row.id, m.id))) fresh.push(m);
-      await outbox.insert(
-        fresh.map((m: any) => ({
-          id: outboxId(row.id, "send", m.id),
-          lineConnectorId: row.id,
-          kind: "send" as const,
-          chatId: m.chat.id,
-          messageId: m.id,
-          body: m,
-        })),
-      );
-      stored();
+      await storeMessages(row.id, "send", fresh);
       return { accepted: a.messages.map((m: any) => m.id) };
     },
     async updateMessages(p, a) {
       const row = await activeLine(p, a);
-      const at = hub.clock.now();
-      await outbox.insert(
-        a.messages.map((m: any) => ({
-          id: outboxId(row.id, "update", m.id, at),
-          lineConnectorId: row.id,
-          kind: "update" as const,
-          chatId: m.chat.id,
-          messageId: m.id,
-          body: m,
-        })),
-      );
-      stored();
+      await storeMessages(row.id, "update", a.messages, hub.clock.now());
       return { accepted: a.messages.map((m: any) => m.id) };
     },
     async deleteMessages(p, a) {
       const row = await activeLine(p, a);
-      await outbox.insert(
-        a.messages.map((m: any) => ({
-          id: outboxId(row.id, "delete", m.id),
-          lineConnectorId: row.id,
-          kind: "delete" as const,
-          chatId: m.chat.id,
-          messageId: m.id,
-          body: m,
-        })),
-      );
-      stored();
+      await storeMessages(row.id, "delete", a.messages);
       return { accepted: a.messages.map((m: any) => m.id) };
     },
     async typing(p, a) {
       const row = await activeLine(p, a);
-      const at = hub.clock.now();
-      await outbox.insert([
-        {
-          id: outboxId(row.id, "typing", a.chat.id, at),
-          lineConnectorId: row.id,
-          kind: "typing",
-          chatId: a.chat.id,
-          body: a,
-        },
-      ]);
-      stored();
+      await storeChatAction(row.id, "typing", a.chat.id, a);
       return { ok: true as const };
     },
     async markRead(p, a) {
       const row = await activeLine(p, a);
-      const at = hub.clock.now();
-      await outbox.insert([
-        {
-          id: outboxId(row.id, "markRead", a.chat.id, at),
-          lineConnectorId: row.id,
-          kind: "markRead",
-          chatId: a.chat.id,
-          body: { chat: a.chat, platformMessageIds: a.platformMessageIds ?? [] },
-        },
-      ]);
-      stored();
+      await storeChatAction(row.id, "markRead", a.chat.id, {
+        chat: a.chat,
+        platformMessageIds: a.platformMessageIds ?? [],
+      });
       return { ok: true as const };
     },
     async ack(p, a) {
