@@ -7,8 +7,10 @@ import {
   type LineStatus,
   OpenlinesError,
 } from "@openlines/protocol";
+import type { Kysely } from "kysely";
 import { buildPacket } from "../connectors/pipeline/packets.js";
 import { settingsJsonSchema } from "../connectors/registry.js";
+import type { HubDatabase } from "../store/schema.js";
 import type { ChatContexts } from "./chat-context.js";
 import type { HubServices } from "./context.js";
 import { type ConnectorInstances, webhookUrl } from "./instances.js";
@@ -60,6 +62,15 @@ export function lineService(
       created: hub.clock.now(),
     });
     await hub.queue.enqueue([{ lineConnectorId: row.id, packet }]);
+  }
+
+  /** Binds the account to a line and makes it active, alone or inside the takeover transaction. */
+  async function bindAccount(db: Kysely<HubDatabase>, id: string, accountKey: string) {
+    await db
+      .updateTable("line_connector")
+      .set({ account_key: accountKey, status: "active", status_reason: null, updated_ms: hub.clock.now() })
+      .where("id", "=", id)
+      .execute();
   }
 
   return {
@@ -132,30 +143,12 @@ export function lineService(
             .execute();
           await tx.deleteFrom("connector_settings").where("line_connector_id", "=", previous.id).execute();
           await tx.deleteFrom("chat_context").where("line_connector_id", "=", previous.id).execute();
-          await tx
-            .updateTable("line_connector")
-            .set({
-              account_key: accountKey,
-              status: "active",
-              status_reason: null,
-              updated_ms: hub.clock.now(),
-            })
-            .where("id", "=", row.id)
-            .execute();
+          await bindAccount(tx, row.id, accountKey);
         });
         instances.forget(previous.id);
         await needsAttention(previous, "connectedElsewhere");
       } else {
-        await hub.db
-          .updateTable("line_connector")
-          .set({
-            account_key: accountKey,
-            status: "active",
-            status_reason: null,
-            updated_ms: hub.clock.now(),
-          })
-          .where("id", "=", row.id)
-          .execute();
+        await bindAccount(hub.db, row.id, accountKey);
       }
       return { status: "active" as const, webhookUrl: webhookUrl(hub.config.publicUrl, row.hash) };
     },
