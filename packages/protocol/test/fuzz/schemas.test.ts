@@ -107,16 +107,15 @@ describe("schema fuzzing", () => {
   for (const { name, schema, sample } of schemas) {
     // status, connectors, deadLetters and redrive take only optional arguments.
     const required = requiredPaths(schema, sample);
-    it.runIf(required.length > 0)(
-      `${name}: refuses the sample without any one of its required fields`,
-      () => {
+    if (required.length > 0) {
+      it(`${name}: refuses the sample without any one of its required fields`, () => {
         for (const path of required) {
           const without = setAt(sample, path, undefined);
           expect(schema.safeParse(without).success, `accepted without ${path.join(".")}`).toBe(false);
           expect(parsesOrZodError(schema, without)).toBe(false);
         }
-      },
-    );
+      });
+    }
 
     it(`${name}: mutated samples get a result or a ZodError, never another exception`, () => {
       fc.assert(
