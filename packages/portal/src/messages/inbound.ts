@@ -30,6 +30,12 @@ interface Envelope {
   created: number;
 }
 
+/** After the commit: sends the stored message as it now is to whoever watches its chat. */
+async function emitUpdated(ctx: PortalContext, messageId: string): Promise<void> {
+  const message = await loadMessage(ctx.database.db, messageId);
+  if (message) ctx.bus.emit("message.updated", { message });
+}
+
 async function findChat(trx: Db, env: Envelope, externalChatId: string) {
   return trx
     .selectFrom("chat")
@@ -112,10 +118,7 @@ export async function takeMessage(
         .execute();
     }
     await appendHop(trx, target.id, 0, data.kind === "edited" ? LedgerHops.edited : LedgerHops.deleted, now);
-    after.push(async () => {
-      const message = await loadMessage(ctx.database.db, target.id);
-      if (message) ctx.bus.emit("message.updated", { message });
-    });
+    after.push(() => emitUpdated(ctx, target.id));
     return after;
   }
 
@@ -223,12 +226,7 @@ export async function takeDeliveryStatus(
         ? `the platform refused the ${data.operation === "update" ? "edit" : "delete"}: ${data.reason ?? data.errorCode ?? "no reason given"}`
         : `${data.operation === "update" ? "edit" : "delete"} applied on the platform`;
     await appendHop(trx, messageId, attempt, hop, data.at, detail);
-    return [
-      async () => {
-        const message = await loadMessage(ctx.database.db, messageId);
-        if (message) ctx.bus.emit("message.updated", { message });
-      },
-    ];
+    return [() => emitUpdated(ctx, messageId)];
   }
   if (data.platformMessageId && current && row.platform_message_id === null) {
     await trx
@@ -266,12 +264,7 @@ export async function takeDeliveryStatus(
     data.at,
     data.status === "failed" ? (data.reason ?? data.errorCode) : null,
   );
-  return [
-    async () => {
-      const message = await loadMessage(ctx.database.db, messageId);
-      if (message) ctx.bus.emit("message.updated", { message });
-    },
-  ];
+  return [() => emitUpdated(ctx, messageId)];
 }
 
 /** The customer read our messages: listed platform ids, or everything up to a watermark. */
@@ -314,10 +307,7 @@ export async function takeReadStatus(
   return [
     async () => {
       ctx.bus.emit("chat.read", { chatId: chat.id, messageIds: rows.map((r) => r.id) });
-      for (const r of rows) {
-        const message = await loadMessage(ctx.database.db, r.id);
-        if (message) ctx.bus.emit("message.updated", { message });
-      }
+      for (const r of rows) await emitUpdated(ctx, r.id);
     },
   ];
 }
