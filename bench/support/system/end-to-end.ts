@@ -3,7 +3,7 @@ import { createTestDatabase } from "@openlines/store/testing";
 import WebSocket from "ws";
 import { benchNow, percentile, round } from "../stats.js";
 import { startChild } from "./child.js";
-import { drive, startLoad } from "./cluster.js";
+import { drive, hubNodeArgs, startLoad } from "./cluster.js";
 import { loadAverage, type SystemRow } from "./rows.js";
 import { seqOf } from "./telegram.js";
 
@@ -30,10 +30,11 @@ export async function runEndToEnd(o: EndToEndOptions): Promise<SystemRow[]> {
     for (const store of o.stores) {
       const dbs =
         store === "sqlite" ? [] : [await createTestDatabase(store), await createTestDatabase(store)];
-      const server = startChild("./allinone-process.ts", {
-        OPENLINES_HUB_DATABASE_URL: dbs[0]?.url,
-        OPENLINES_PORTAL_DATABASE_URL: dbs[1]?.url,
-      });
+      const server = startChild(
+        "./allinone-process.ts",
+        { OPENLINES_HUB_DATABASE_URL: dbs[0]?.url, OPENLINES_PORTAL_DATABASE_URL: dbs[1]?.url },
+        hubNodeArgs(),
+      );
       let ws: WebSocket | undefined;
       try {
         const ready = await server.next<{ url: string; hash: string; secret: string; token: string }>(
