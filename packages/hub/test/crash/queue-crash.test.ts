@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { PortalRepository } from "../../src/portals/index.js";
 import { SecretBox } from "../../src/store/settings-crypto.js";
 import { openHubDatabase } from "../queue/helpers.js";
+import { insertLine } from "../support/lines.js";
 import { type PortalStub, startPortalStub } from "../support/portal-stub.js";
 
 /**
@@ -94,28 +95,13 @@ describe("queue crash test", () => {
       const lines: { id: string; line: string }[] = [];
       for (let i = 0; i < 6; i++) {
         const id = `lc-crash-${i}`;
-        const t = Date.now();
-        await database.db
-          .insertInto("line_connector")
-          .values({
-            id,
-            portal_id: portalId,
-            line_id: `line-${i}`,
-            connector: "telegram",
-            hash: randomUUID().replace(/-/g, ""),
-            account_key: null,
-            status: "active",
-            status_reason: null,
-            waiting: 0,
-            attempts: 0,
-            blocked_until: null,
-            first_failure_ms: null,
-            lease_owner: null,
-            lease_until: null,
-            created_ms: t,
-            updated_ms: t,
-          })
-          .execute();
+        await insertLine(database.db, {
+          id,
+          portal_id: portalId,
+          line_id: `line-${i}`,
+          connector: "telegram",
+          hash: randomUUID().replace(/-/g, ""),
+        });
         lines.push({ id, line: `line-${i}` });
       }
 

@@ -11,6 +11,7 @@ import type { HubDatabase } from "../../src/store/schema.js";
 import { echoConnector } from "../support/echo-connector.js";
 import { FakeQueue } from "../support/fake-queue.js";
 import { TEST_KEY } from "../support/hub-harness.js";
+import { insertLine } from "../support/lines.js";
 
 /** A connector driven by its own route, like a site form: `POST /sample/<hash>`. */
 const routed: ConnectorDefinition = {
@@ -97,27 +98,11 @@ describeEachDialect("the hub mounted on an existing app", (ctx) => {
     // a line of the routed connector, written directly: the sample has no platform to activate against
     const id = "lc_routed";
     const now = Date.now();
-    await hub.services.db
-      .insertInto("line_connector")
-      .values({
-        id,
-        portal_id: "p1",
-        line_id: "form-line",
-        connector: "routed",
-        hash: "routed-hash-0123456789",
-        account_key: null,
-        status: "active",
-        status_reason: null,
-        waiting: 0,
-        attempts: 0,
-        blocked_until: null,
-        first_failure_ms: null,
-        lease_owner: null,
-        lease_until: null,
-        created_ms: now,
-        updated_ms: now,
-      })
-      .execute();
+    await insertLine(
+      hub.services.db,
+      { id, portal_id: "p1", line_id: "form-line", connector: "routed", hash: "routed-hash-0123456789" },
+      now,
+    );
     await hub.services.db
       .insertInto("connector_settings")
       .values({

@@ -1,0 +1,34 @@
+import type { Insertable, Kysely } from "kysely";
+import type { HubDatabase, LineConnectorTable } from "../../src/store/schema.js";
+
+/** What a test names of a line connector row; the rest defaults to an active line with an empty queue. */
+export type LineFixture = Pick<LineConnectorTable, "id" | "portal_id" | "line_id" | "connector" | "hash"> &
+  Partial<Insertable<LineConnectorTable>>;
+
+/**
+ * Writes a line connector row directly, for tests that need a fixed id or hash, or a line that is
+ * active without a platform to activate against (`lineRepository.create` makes a random, new one).
+ */
+export async function insertLine(
+  db: Kysely<HubDatabase>,
+  line: LineFixture,
+  now = Date.now(),
+): Promise<void> {
+  await db
+    .insertInto("line_connector")
+    .values({
+      account_key: null,
+      status: "active",
+      status_reason: null,
+      waiting: 0,
+      attempts: 0,
+      blocked_until: null,
+      first_failure_ms: null,
+      lease_owner: null,
+      lease_until: null,
+      created_ms: now,
+      updated_ms: now,
+      ...line,
+    })
+    .execute();
+}
