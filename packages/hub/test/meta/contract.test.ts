@@ -1,9 +1,7 @@
-import type { WebhookRequest } from "../../src/connectors/contract.js";
 import { facebook } from "../../src/connectors/facebook/index.js";
 import type { FacebookSettings } from "../../src/connectors/facebook/settings.js";
 import { instagram } from "../../src/connectors/instagram/index.js";
 import type { InstagramSettings } from "../../src/connectors/instagram/settings.js";
-import { signBody } from "../../src/connectors/meta/webhook.js";
 import { runConnectorContract } from "../../src/connectors/testing/contract-suite.js";
 import { whatsapp } from "../../src/connectors/whatsapp/index.js";
 import type { WhatsAppSettings } from "../../src/connectors/whatsapp/settings.js";
@@ -20,18 +18,7 @@ import {
   WABA_ID,
 } from "./fake-graph.js";
 import { CUSTOMER, fromUser, IGSID, PSID, pageBody, waMessage } from "./payloads.js";
-
-function signed(body: unknown): WebhookRequest {
-  const raw = JSON.stringify(body);
-  return {
-    method: "POST",
-    query: {},
-    headers: { "content-type": "application/json", "x-hub-signature-256": signBody(APP_SECRET, raw) },
-    rawBody: Buffer.from(raw),
-    json: body,
-    ip: "127.0.0.1",
-  };
-}
+import { signedRequest } from "./requests.js";
 
 const meta = { appSecret: APP_SECRET, verifyToken: VERIFY_TOKEN, graphVersion: "v21.0" };
 const fakes: FakeGraph[] = [];
@@ -56,7 +43,7 @@ runConnectorContract<WhatsAppSettings>(whatsapp, {
     { ...meta, phoneNumberId: PHONE_ID, accessToken: WA_TOKEN, graphVersion: "latest" },
   ],
   sampleWebhook: () =>
-    signed(waMessage({ id: "wamid.HBgLMTY1", type: "text", text: { body: "Hi, order 42?" } })),
+    signedRequest(waMessage({ id: "wamid.HBgLMTY1", type: "text", text: { body: "Hi, order 42?" } })),
   authHeaders: ["x-hub-signature-256"],
   chat: { id: CUSTOMER },
   accountId: PHONE_ID,
@@ -71,7 +58,8 @@ runConnectorContract<FacebookSettings>(facebook, {
     { ...meta, pageId: PAGE_ID },
     { ...meta, pageId: "my-page", pageAccessToken: PAGE_TOKEN },
   ],
-  sampleWebhook: () => signed(pageBody([fromUser({ message: { mid: "m_AbC123", text: "hello, world!" } })])),
+  sampleWebhook: () =>
+    signedRequest(pageBody([fromUser({ message: { mid: "m_AbC123", text: "hello, world!" } })])),
   authHeaders: ["x-hub-signature-256"],
   chat: { id: PSID },
   accountId: PAGE_ID,
@@ -83,7 +71,7 @@ runConnectorContract<InstagramSettings>(instagram, {
   settings: { accountId: IG_ID, accessToken: IG_TOKEN, ...meta },
   invalidSettings: [{}, { ...meta, accountId: IG_ID }, { accountId: IG_ID, accessToken: IG_TOKEN }],
   sampleWebhook: () =>
-    signed(
+    signedRequest(
       pageBody([fromUser({ message: { mid: "aWdfZAG1", text: "hi" } }, IGSID, IG_ID)], "instagram", IG_ID),
     ),
   authHeaders: ["x-hub-signature-256"],

@@ -1,26 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { InboundEvent, WebhookRequest } from "../../src/connectors/contract.js";
+import type { InboundEvent } from "../../src/connectors/contract.js";
 import { facebook } from "../../src/connectors/facebook/index.js";
 import { instagram } from "../../src/connectors/instagram/index.js";
-import { signBody } from "../../src/connectors/meta/webhook.js";
 import { testContext } from "./context.js";
 import { APP_SECRET, FakeGraph, IG_ID, IG_TOKEN, PAGE_ID, PAGE_TOKEN, VERIFY_TOKEN } from "./fake-graph.js";
 import { fromUser, IGSID, PSID, pageBody, T0 } from "./payloads.js";
+import { signedRequest } from "./requests.js";
 
 const FB = { pageId: PAGE_ID, pageAccessToken: PAGE_TOKEN, appSecret: APP_SECRET, verifyToken: VERIFY_TOKEN };
 const IG = { accountId: IG_ID, accessToken: IG_TOKEN, appSecret: APP_SECRET, verifyToken: VERIFY_TOKEN };
-
-function request(body: unknown): WebhookRequest {
-  const raw = JSON.stringify(body);
-  return {
-    method: "POST",
-    query: {},
-    headers: { "content-type": "application/json", "x-hub-signature-256": signBody(APP_SECRET, raw) },
-    rawBody: Buffer.from(raw),
-    json: body,
-    ip: "127.0.0.1",
-  };
-}
 
 let fake: FakeGraph;
 beforeAll(async () => {
@@ -45,7 +33,7 @@ describe("Messenger inbound", () => {
     fake.calls.length = 0;
   });
   const parse = async (...events: Record<string, unknown>[]) => {
-    const req = request(pageBody(events));
+    const req = signedRequest(pageBody(events));
     await t.connector.verify(req);
     return (await t.connector.parse(req)).events;
   };
@@ -183,10 +171,12 @@ describe("Messenger inbound", () => {
   });
 
   it("skips events of another page or another object, and refuses a body that is no webhook with 400", async () => {
-    const req = request(pageBody([fromUser({ message: { mid: "m_X", text: "x" } })], "page", "999999999"));
+    const req = signedRequest(
+      pageBody([fromUser({ message: { mid: "m_X", text: "x" } })], "page", "999999999"),
+    );
     expect((await t.connector.parse(req)).events).toEqual([]);
-    expect((await t.connector.parse(request({ object: "instagram", entry: [] }))).events).toEqual([]);
-    await expect(t.connector.parse(request({ entry: "x" }))).rejects.toMatchObject({ status: 400 });
+    expect((await t.connector.parse(signedRequest({ object: "instagram", entry: [] }))).events).toEqual([]);
+    await expect(t.connector.parse(signedRequest({ entry: "x" }))).rejects.toMatchObject({ status: 400 });
   });
 });
 
@@ -196,7 +186,7 @@ describe("Instagram inbound", () => {
     t = testContext(instagram, fake.url, IG);
   });
   const one = async (event: Record<string, unknown>) => {
-    const req = request(pageBody([fromUser(event, IGSID, IG_ID)], "instagram", IG_ID));
+    const req = signedRequest(pageBody([fromUser(event, IGSID, IG_ID)], "instagram", IG_ID));
     await t.connector.verify(req);
     const events = (await t.connector.parse(req)).events;
     return events as Extract<InboundEvent, { type: "messages" }>[];

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { InboundEvent, WebhookRequest } from "../../src/connectors/contract.js";
+import type { InboundEvent } from "../../src/connectors/contract.js";
 import { PlatformError } from "../../src/connectors/contract.js";
-import { signBody } from "../../src/connectors/meta/webhook.js";
 import { whatsapp } from "../../src/connectors/whatsapp/index.js";
 import { markupToWhatsapp, whatsappToMarkup } from "../../src/connectors/whatsapp/markup.js";
 import { testContext } from "./context.js";
 import { APP_SECRET, FakeGraph, PHONE_ID, VERIFY_TOKEN, WA_TOKEN, WABA_ID } from "./fake-graph.js";
 import { CUSTOMER, T0, waBody, waMessage, waStatus } from "./payloads.js";
+import { signedRequest } from "./requests.js";
 
 const SETTINGS = {
   phoneNumberId: PHONE_ID,
@@ -15,18 +15,6 @@ const SETTINGS = {
   appSecret: APP_SECRET,
   verifyToken: VERIFY_TOKEN,
 };
-
-function request(body: unknown): WebhookRequest {
-  const raw = JSON.stringify(body);
-  return {
-    method: "POST",
-    query: {},
-    headers: { "content-type": "application/json", "x-hub-signature-256": signBody(APP_SECRET, raw) },
-    rawBody: Buffer.from(raw),
-    json: body,
-    ip: "127.0.0.1",
-  };
-}
 
 let fake: FakeGraph;
 beforeAll(async () => {
@@ -40,7 +28,7 @@ describe("WhatsApp inbound", () => {
     t = testContext(whatsapp, fake.url, SETTINGS);
   });
   const parse = async (body: unknown) => {
-    const req = request(body);
+    const req = signedRequest(body);
     await t.connector.verify(req);
     return (await t.connector.parse(req)).events;
   };
