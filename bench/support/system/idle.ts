@@ -1,5 +1,6 @@
 import type { DialectName } from "@openlines/store";
 import { startChild } from "./child.js";
+import { hubNodeArgs } from "./cluster.js";
 import { loadAverage, type SystemRow } from "./rows.js";
 import { seedHub } from "./seed.js";
 
@@ -32,11 +33,11 @@ export async function runIdle(o: IdleOptions): Promise<SystemRow[]> {
       portalSecret: "whsec_aWRsZS1iZW5jaC1zZWNyZXQtbm90LXVzZWQ=",
       lines: o.lines,
     });
-    const hub = startChild("./hub-process.ts", {
-      BENCH_MODE: "hub",
-      OPENLINES_HUB_DATABASE_URL: seeded.url,
-      OPENLINES_HUB_KEY: seeded.key,
-    });
+    const hub = startChild(
+      "./hub-process.ts",
+      { BENCH_MODE: "hub", OPENLINES_HUB_DATABASE_URL: seeded.url, OPENLINES_HUB_KEY: seeded.key },
+      hubNodeArgs(),
+    );
     try {
       await hub.next("ready");
       await new Promise((r) => setTimeout(r, o.settleS * 1000));
