@@ -7,6 +7,23 @@ import { upsert } from "./sql.js";
 export type LineRow = Selectable<LineConnectorTable>;
 export type LineStatusName = LineConnectorTable["status"];
 
+/** The columns of a line connector row just created: bound to no account, new, with an empty queue. */
+export function newLineColumns(now: number) {
+  return {
+    account_key: null,
+    status: "new",
+    status_reason: null,
+    waiting: 0,
+    attempts: 0,
+    blocked_until: null,
+    first_failure_ms: null,
+    lease_owner: null,
+    lease_until: null,
+    created_ms: now,
+    updated_ms: now,
+  } as const;
+}
+
 /** Line connector rows and their sealed settings: one SQL operation per function. */
 export function lineRepository(hub: Pick<HubServices, "db" | "dialect" | "box" | "clock">) {
   const { db, dialect, box, clock } = hub;
@@ -41,18 +58,8 @@ export function lineRepository(hub: Pick<HubServices, "db" | "dialect" | "box" |
         line_id: lineId,
         connector,
         hash: randomBytes(24).toString("base64url"),
-        account_key: null,
-        status: "new",
-        status_reason: null,
-        waiting: 0,
-        attempts: 0,
-        blocked_until: null,
-        first_failure_ms: null,
-        lease_owner: null,
-        lease_until: null,
-        created_ms: now,
-        updated_ms: now,
-      } as const;
+        ...newLineColumns(now),
+      };
       await db.insertInto("line_connector").values(row).execute();
       return { ...row, served_ms: 0 };
     },

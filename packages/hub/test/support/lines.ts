@@ -1,4 +1,5 @@
 import type { Insertable, Kysely } from "kysely";
+import { newLineColumns } from "../../src/lines/repository.js";
 import type { HubDatabase, LineConnectorTable } from "../../src/store/schema.js";
 
 /** What a test names of a line connector row; the rest defaults to an active line with an empty queue. */
@@ -16,19 +17,6 @@ export async function insertLine(
 ): Promise<void> {
   await db
     .insertInto("line_connector")
-    .values({
-      account_key: null,
-      status: "active",
-      status_reason: null,
-      waiting: 0,
-      attempts: 0,
-      blocked_until: null,
-      first_failure_ms: null,
-      lease_owner: null,
-      lease_until: null,
-      created_ms: now,
-      updated_ms: now,
-      ...line,
-    })
+    .values({ ...newLineColumns(now), status: "active", ...line })
     .execute();
 }
