@@ -22,11 +22,6 @@ export const instagram: ConnectorDefinition<InstagramSettings> = {
     ...facebookCapabilities,
     // Instagram sends reads (messaging_seen) but no delivery events
     deliveryReceipts: false,
-    files: {
-      kinds: ["image", "video", "audio", "voice", "document"],
-      maxSizeBytes: 25 * 1024 * 1024,
-      maxCount: 10,
-    },
     textMaxLength: 1000,
   },
   create: (ctx) => new InstagramConnector(ctx),
