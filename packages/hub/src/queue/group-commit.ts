@@ -87,7 +87,7 @@ export class GroupCommitter {
       let result: { missing: string[] };
       try {
         result = await retrying(() =>
-          pgEnqueue(this.database.db, packetRows(members, now), now, this.instanceId),
+          pgEnqueue(this.database.pgPool ?? this.database.db, packetRows(members, now), now, this.instanceId),
         );
       } catch (e) {
         for (const w of members) w.reject(e);

@@ -31,6 +31,7 @@ import {
   markSent,
   nextWake,
   oldestPackets,
+  type PgTarget,
   pgClaimReady,
   pgSettleTakenMany,
   readyLines,
@@ -118,12 +119,16 @@ class HubQueue implements Queue {
       () => this.#wake(),
     );
     this.#settler = new Coalescer((batches) =>
-      retrying(() => pgSettleTakenMany(this.#db, batches, this.instanceId, this.#o.clock.now())),
+      retrying(() => pgSettleTakenMany(this.#pg, batches, this.instanceId, this.#o.clock.now())),
     );
   }
 
   get #db() {
     return this.#options.database.db;
+  }
+  /** PostgreSQL: the pool, for the hot statements prepared once per connection (sql.ts pgPrepared). */
+  get #pg(): PgTarget {
+    return this.#options.database.pgPool ?? this.#db;
   }
   get #box(): SecretBox {
     return this.#options.box;
@@ -295,7 +300,7 @@ class HubQueue implements Queue {
         const held = [...this.#flights.keys()];
         const claimed =
           this.#options.database.dialect === "postgres"
-            ? await pgClaimReady(this.#db, now, me, held, free, this.#o.leaseMs, this.#o.batchMaxPackets)
+            ? await pgClaimReady(this.#pg, now, me, held, free, this.#o.leaseMs, this.#o.batchMaxPackets)
             : await workerTransaction(this.#options.database, async (trx) =>
                 claimLines(trx, await readyLines(trx, now, me, held, free), now, me, this.#o.leaseMs),
               );

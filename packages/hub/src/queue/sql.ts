@@ -15,6 +15,9 @@ const CHUNK = 500;
 
 export const NOTIFY_CHANNEL = "openlines_queue";
 
+/** PostgreSQL: the worker's own statements commit without waiting for the WAL flush (see below). */
+const RELAXED_COMMIT_TEXT = "select set_config('synchronous_commit', 'off', true) as v";
+
 export function chunks<T>(list: readonly T[], size = CHUNK): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
@@ -538,6 +541,30 @@ export async function countDeadLetters(db: Db, line: string): Promise<number> {
 
 // --- PostgreSQL fast paths: one statement (one round trip, one implicit transaction) each ---
 
+/**
+ * The hot PostgreSQL statements run as named prepared statements straight on the pool: the server
+ * parses and plans each once per connection instead of once per call, and no query is compiled in
+ * Node. Anything without a pool (never the case for `openDatabase`) goes through Kysely.
+ */
+async function pgPrepared<R>(db: PgTarget, name: string, text: string, values: unknown[]): Promise<R[]> {
+  if ("query" in db) return (await db.query({ name, text, values })).rows as R[];
+  let i = 0;
+  const parts = text.split(/\$\d+/);
+  const order = [...text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]) - 1);
+  const q = sql.join(
+    parts.map((part, k) =>
+      k < order.length ? sql`${sql.raw(part)}${values[order[i++] as number]}` : sql.raw(part),
+    ),
+    sql``,
+  );
+  return (await q.execute(db)).rows as R[];
+}
+
+/** A pg pool (prepared statements) or, without one, a Kysely handle. */
+export type PgTarget =
+  | { query(q: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }> }
+  | Db;
+
 /** Retries a single statement chosen as a deadlock victim. */
 export async function retrying<T>(fn: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -558,18 +585,28 @@ export async function retrying<T>(fn: () => Promise<T>): Promise<T> {
  * are locked in id order, as the worker's settle does, so concurrent statements never deadlock.
  */
 export async function pgEnqueue(
-  db: Db,
+  db: PgTarget,
   rows: PacketRow[],
   now: number,
   instanceId: string,
 ): Promise<{ missing: string[] }> {
-  const r = await sql<{ missing: string[] | null }>`
+  const r = await pgPrepared<{ missing: string[] | null }>(db, "openlines_enqueue", PG_ENQUEUE, [
+    rows.map((r) => r.id),
+    rows.map((r) => r.line_connector_id),
+    rows.map((r) => r.type),
+    rows.map((r) => r.body),
+    rows.map((r) => r.size),
+    rows.map((r) => r.created_ms),
+    now,
+    instanceId,
+  ]);
+  return { missing: r[0]?.missing ?? [] };
+}
+
+const PG_ENQUEUE = `
     with input as (
-      select * from unnest(
-        ${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.line_connector_id)}::text[],
-        ${rows.map((r) => r.type)}::text[], ${rows.map((r) => r.body)}::text[],
-        ${rows.map((r) => r.size)}::int[], ${rows.map((r) => r.created_ms)}::int8[]
-      ) with ordinality as u(id, lcid, type, body, size, created_ms, ord)
+      select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int8[])
+        with ordinality as u(id, lcid, type, body, size, created_ms, ord)
     ),
     missing as (
       select distinct lcid from input where not exists (select 1 from line_connector l where l.id = input.lcid)
@@ -587,14 +624,11 @@ export async function pgEnqueue(
       order by id for no key update
     ),
     upd as (
-      update line_connector l set waiting = l.waiting + cnt.n, updated_ms = ${now}::int8
+      update line_connector l set waiting = l.waiting + cnt.n, updated_ms = $7::int8
       from lk join cnt on cnt.line_connector_id = lk.id where l.id = lk.id returning l.id
     )
     select (select array_agg(lcid) from missing) as missing, (select count(*) from upd) as lines,
-      pg_notify(${NOTIFY_CHANNEL}, ${instanceId})
-  `.execute(db);
-  return { missing: r.rows[0]?.missing ?? [] };
-}
+      pg_notify('${NOTIFY_CHANNEL}', $8::text)`;
 
 /**
  * The worker's own statements on PostgreSQL commit without waiting for the WAL flush
@@ -602,7 +636,30 @@ export async function pgEnqueue(
  * few hundred milliseconds of claims and settles, which costs a redelivery, never a packet.
  * Enqueue keeps the server's setting.
  */
-const RELAXED_COMMIT = sql`select set_config('synchronous_commit', 'off', true) as v`;
+
+const PG_CLAIM = `
+    with relaxed as (${RELAXED_COMMIT_TEXT}),
+    claimed as (
+      update line_connector l set lease_owner = $1::text, lease_until = $2::int8
+      from portal p
+      where (select v from relaxed) = 'off' and p.id = l.portal_id and l.id in (
+        select r.id from line_connector r join portal rp on rp.id = r.portal_id
+        where r.waiting > 0
+          and (r.blocked_until is null or r.blocked_until <= $3::int8)
+          and (r.lease_until is null or r.lease_until < $3::int8 or r.lease_owner = $1::text)
+          and rp.state <> 'disabled'
+          and not (r.id = any($4::text[]))
+        order by r.served_ms, r.id
+        limit $5::int
+        for update of r skip locked
+      )
+      returning l.id, l.portal_id, l.line_id, l.connector, l.attempts, l.first_failure_ms, l.served_ms,
+        p.base_url, p.secret_enc
+    )
+    select c.*, k.seq, k.id as pid, k.body, k.size
+    from claimed c left join lateral (
+      select seq, id, body, size from packet where line_connector_id = c.id order by seq limit $6::int
+    ) k on true`;
 
 /**
  * PostgreSQL: reads the ready lines, claims them and reads each claimed line's oldest packets (up
@@ -611,7 +668,7 @@ const RELAXED_COMMIT = sql`select set_config('synchronous_commit', 'off', true) 
  * empty when its packets were committed after the statement's snapshot; the caller reads them then.
  */
 export async function pgClaimReady(
-  db: Db,
+  db: PgTarget,
   now: number,
   me: string,
   exclude: string[],
@@ -619,7 +676,7 @@ export async function pgClaimReady(
   leaseMs: number,
   batchMaxPackets: number,
 ): Promise<ClaimedLine[]> {
-  const r = await sql<
+  const rows = await pgPrepared<
     ClaimedLine & {
       served_ms: number;
       seq: number | null;
@@ -627,32 +684,9 @@ export async function pgClaimReady(
       body: string | null;
       size: number | null;
     }
-  >`
-    with relaxed as (${RELAXED_COMMIT}),
-    claimed as (
-      update line_connector l set lease_owner = ${me}, lease_until = ${now + leaseMs}::int8
-      from portal p
-      where (select v from relaxed) = 'off' and p.id = l.portal_id and l.id in (
-        select r.id from line_connector r join portal rp on rp.id = r.portal_id
-        where r.waiting > 0
-          and (r.blocked_until is null or r.blocked_until <= ${now}::int8)
-          and (r.lease_until is null or r.lease_until < ${now}::int8 or r.lease_owner = ${me})
-          and rp.state <> 'disabled'
-          and not (r.id = any(${exclude}::text[]))
-        order by r.served_ms, r.id
-        limit ${limit}
-        for update of r skip locked
-      )
-      returning l.id, l.portal_id, l.line_id, l.connector, l.attempts, l.first_failure_ms, l.served_ms,
-        p.base_url, p.secret_enc
-    )
-    select c.*, k.seq, k.id as pid, k.body, k.size
-    from claimed c left join lateral (
-      select seq, id, body, size from packet where line_connector_id = c.id order by seq limit ${batchMaxPackets}
-    ) k on true
-  `.execute(db);
+  >(db, "openlines_claim", PG_CLAIM, [me, now + leaseMs, now, exclude, limit, batchMaxPackets]);
   const lines = new Map<string, ClaimedLine & { served_ms: number }>();
-  for (const row of r.rows) {
+  for (const row of rows) {
     let line = lines.get(row.id);
     if (!line) {
       line = {
@@ -678,35 +712,24 @@ export async function pgClaimReady(
     .map(({ served_ms: _, ...line }) => line);
 }
 
-/**
- * PostgreSQL: deletes the packets the portal took and settles the line in one statement: the
- * count always, the success (attempts, block, lease, turn) only while the lease is still ours.
- */
-export async function pgSettleTaken(
-  db: Db,
-  line: string,
-  ids: string[],
-  me: string,
-  now: number,
-): Promise<number> {
-  const r = await sql<{ n: number }>`
-    with relaxed as (${RELAXED_COMMIT}),
-    d as (delete from packet where line_connector_id = ${line} and id = any(${ids}::text[]) returning 1),
-    c as (select count(*)::int as n from d)
-    update line_connector set
-      waiting = waiting - (select n from c),
-      attempts = case when lease_owner = ${me} then 0 else attempts end,
-      blocked_until = case when lease_owner = ${me} then null else blocked_until end,
-      first_failure_ms = case when lease_owner = ${me} then null else first_failure_ms end,
-      served_ms = case when lease_owner = ${me} then ${now}::int8 else served_ms end,
-      lease_until = case when lease_owner = ${me} then null else lease_until end,
-      lease_owner = case when lease_owner = ${me} then null else lease_owner end,
-      updated_ms = ${now}::int8
-    where id = ${line} and (select v from relaxed) = 'off'
-    returning (select n from c) as n
-  `.execute(db);
-  return Number(r.rows[0]?.n ?? 0);
-}
+const PG_SETTLE = `
+    with relaxed as (${RELAXED_COMMIT_TEXT}),
+    t as (select * from unnest($1::text[], $2::text[]) as t(lc, id)),
+    d as (delete from packet k using t where k.id = t.id and k.line_connector_id = t.lc returning k.line_connector_id),
+    c as (select line_connector_id as lc, count(*)::int as n from d group by line_connector_id),
+    s as (select id from line_connector where id = any($3::text[]) order by id for no key update)
+    update line_connector l set
+      waiting = l.waiting - coalesce(c.n, 0),
+      attempts = case when l.lease_owner = $4::text then 0 else l.attempts end,
+      blocked_until = case when l.lease_owner = $4::text then null else l.blocked_until end,
+      first_failure_ms = case when l.lease_owner = $4::text then null else l.first_failure_ms end,
+      served_ms = case when l.lease_owner = $4::text then $5::int8 else l.served_ms end,
+      lease_until = case when l.lease_owner = $4::text then null else l.lease_until end,
+      lease_owner = case when l.lease_owner = $4::text then null else l.lease_owner end,
+      updated_ms = $5::int8
+    from s left join c on c.lc = s.id
+    where l.id = s.id and (select v from relaxed) = 'off'
+    returning l.id, coalesce(c.n, 0) as n`;
 
 export interface TakenBatch {
   line: string;
@@ -721,33 +744,21 @@ export interface TakenBatch {
  * packets deleted per batch, in the order given.
  */
 export async function pgSettleTakenMany(
-  db: Db,
+  db: PgTarget,
   batches: TakenBatch[],
   me: string,
   now: number,
 ): Promise<number[]> {
   const pairs = batches.flatMap((b) => b.ids.map((id) => [b.line, id] as const));
   const lines = [...new Set(batches.map((b) => b.line))].sort();
-  const r = await sql<{ id: string; n: number }>`
-    with relaxed as (${RELAXED_COMMIT}),
-    t as (select * from unnest(${pairs.map((p) => p[0])}::text[], ${pairs.map((p) => p[1])}::text[]) as t(lc, id)),
-    d as (delete from packet k using t where k.id = t.id and k.line_connector_id = t.lc returning k.line_connector_id),
-    c as (select line_connector_id as lc, count(*)::int as n from d group by line_connector_id),
-    s as (select id from line_connector where id = any(${lines}::text[]) order by id for no key update)
-    update line_connector l set
-      waiting = l.waiting - coalesce(c.n, 0),
-      attempts = case when l.lease_owner = ${me} then 0 else l.attempts end,
-      blocked_until = case when l.lease_owner = ${me} then null else l.blocked_until end,
-      first_failure_ms = case when l.lease_owner = ${me} then null else l.first_failure_ms end,
-      served_ms = case when l.lease_owner = ${me} then ${now}::int8 else l.served_ms end,
-      lease_until = case when l.lease_owner = ${me} then null else l.lease_until end,
-      lease_owner = case when l.lease_owner = ${me} then null else l.lease_owner end,
-      updated_ms = ${now}::int8
-    from s left join c on c.lc = s.id
-    where l.id = s.id and (select v from relaxed) = 'off'
-    returning l.id, coalesce(c.n, 0) as n
-  `.execute(db);
-  const deleted = new Map(r.rows.map((row) => [row.id, Number(row.n)]));
+  const rows = await pgPrepared<{ id: string; n: number }>(db, "openlines_settle", PG_SETTLE, [
+    pairs.map((p) => p[0]),
+    pairs.map((p) => p[1]),
+    lines,
+    me,
+    now,
+  ]);
+  const deleted = new Map(rows.map((row) => [row.id, Number(row.n)]));
   // A line settled twice in one statement cannot happen (one batch in flight per line), but the
   // count is the line's either way.
   return batches.map((b) => deleted.get(b.line) ?? 0);
