@@ -8,6 +8,7 @@
 import { loadavg } from "node:os";
 import type { DialectName } from "@openlines/store";
 import { runQueue } from "../../../../../bench/scenarios/queue.js";
+import { bullmq } from "../../../../../bench/systems/bullmq.js";
 import { openlines } from "../../../../../bench/systems/openlines.js";
 
 const args = process.argv.slice(2);
@@ -20,6 +21,8 @@ const opt = (name: string) => {
 };
 const base = opt("--ab");
 const rounds = Number(opt("--rounds") ?? 1);
+// --bullmq: after each round, BullMQ on Redis under the same conditions (the best peer in docs/performance.md).
+const withBullmq = args.includes("--bullmq") && args.splice(args.indexOf("--bullmq"), 1).length > 0;
 const stores = (args.length ? args : ["postgres"]) as DialectName[];
 const variants: [string, string | undefined][] = base
   ? [
@@ -32,7 +35,7 @@ for (let round = 0; round < rounds; round++) {
     if (module) process.env.BENCH_OL_QUEUE_MODULE = module;
     else delete process.env.BENCH_OL_QUEUE_MODULE;
     const rows = await runQueue({
-      systems: stores.map((s) => openlines(s)),
+      systems: [...stores.map((s) => openlines(s)), ...(withBullmq && label === "new" ? [bullmq] : [])],
       messages: Number(process.env.BENCH_MESSAGES ?? 20_000),
       producers: Number(process.env.BENCH_PRODUCERS ?? 64),
       downPortals: 0,
@@ -40,7 +43,7 @@ for (let round = 0; round < rounds; round++) {
     });
     for (const r of rows)
       console.log(
-        `${label} ${r.store}: ${r.throughput_per_s} msg/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, ` +
+        `${label} ${r.system}/${r.store}: ${r.throughput_per_s} msg/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, ` +
           `enqueue ${r.enqueue_per_s}/s, ${r.requests} requests, ${r.duplicates} dups, ` +
           `load ${loadavg()
             .map((l) => l.toFixed(1))
