@@ -48,6 +48,9 @@ export function setAt(root: Json, path: Path, value: Json): Json {
   }
   if (!cur || typeof cur !== "object") return copy;
   const last = path[path.length - 1] as string | number;
+  // An earlier mutation turned this object into an array: a named key (a Telegram entity's
+  // `length`, say) is no longer a place to write.
+  if (Array.isArray(cur) && typeof last !== "number") return copy;
   if (value === undefined) {
     if (Array.isArray(cur)) cur.splice(last as number, 1);
     else delete cur[last];

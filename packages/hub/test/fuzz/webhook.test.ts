@@ -310,7 +310,10 @@ describeEachDialect("webhook entry fuzzing", (db) => {
             } catch {}
             const flat: [string, string][] =
               v && typeof v === "object"
-                ? Object.entries(v).map(([k, x]): [string, string] => [k, String(x)])
+                ? Object.entries(v).map(([k, x]): [string, string] => [
+                    k,
+                    typeof x === "string" ? x : (JSON.stringify(x) ?? ""),
+                  ])
                 : [["x", m.body.toString("latin1")]];
             body = new TextEncoder().encode(new URLSearchParams(flat).toString());
           } else if (m.contentType) headers["content-type"] = m.contentType;
