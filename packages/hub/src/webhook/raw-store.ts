@@ -1,5 +1,7 @@
+import type { Kysely } from "kysely";
 import type { WebhookRequest } from "../connectors/contract.js";
 import type { HubServices } from "../lines/context.js";
+import type { HubDatabase } from "../store/schema.js";
 
 /**
  * Headers that authenticate a request (bearer JWTs, platform secret tokens) are not kept: a stored
@@ -15,8 +17,13 @@ function keptHeaders(headers: WebhookRequest["headers"]): Record<string, string 
 export function rawWebhooks(hub: Pick<HubServices, "db" | "dialect" | "clock">) {
   const { db } = hub;
   return {
-    async insert(lineConnectorId: string, req: WebhookRequest): Promise<number> {
-      const q = db.insertInto("webhook_raw").values({
+    /** Stores one request; `tx` puts it in a transaction of the caller's (the ingest's). */
+    async insert(
+      lineConnectorId: string,
+      req: WebhookRequest,
+      tx: Kysely<HubDatabase> = db,
+    ): Promise<number> {
+      const q = tx.insertInto("webhook_raw").values({
         line_connector_id: lineConnectorId,
         received_ms: hub.clock.now(),
         method: req.method,

@@ -16,8 +16,9 @@ export function lowerHeaders(h: FastifyRequest["headers"]): Record<string, strin
 /**
  * The single entry point of every channel (DESIGN 3.2): `GET|POST /webhook?line=<hash>`.
  * Order: the hash names an active line connector (else 404/409, nothing stored) → the connector
- * verifies the raw request (401/403, nothing stored) → the raw body is kept for `reparse` →
- * `parse` → pipeline → queue committed → only then the platform's expected answer.
+ * verifies the raw request (401/403, nothing stored) → `parse` → pipeline → queue committed →
+ * the raw body kept for `reparse` (with the chat context, in one transaction) → only then the
+ * platform's expected answer.
  */
 export function webhookRoutes(
   app: FastifyInstance,
@@ -65,16 +66,32 @@ export function webhookRoutes(
       throw new OpenlinesError("UNAUTHORIZED", "The webhook request could not be verified.");
     }
     if (views.jsonInvalid) throw new OpenlinesError("BODY_NOT_JSON");
-    await deps.raw.insert(row.id, request);
+    // The raw body is kept for `reparse` in every case: with the chat context after the queue's
+    // commit when all goes well (one disk flush less per webhook), on its own when parsing or
+    // the pipeline refused it — that is when it is needed most.
+    const keepAlone = () =>
+      deps.raw
+        .insert(row.id, request)
+        .catch((e) => hub.log.warn({ err: e, line: row.id }, "raw body not kept"));
     let result: WebhookResult;
     try {
       result = await instance.connector.parse(request);
     } catch (e) {
+      await keepAlone();
       if (isOpenlinesError(e)) throw e;
       hub.log.error({ err: e, line: row.id }, "webhook parse failed; the raw body is kept for reparse");
       throw new OpenlinesError("INTERNAL");
     }
-    const queued = await deps.ingest(row, result.events);
+    let queued: number;
+    try {
+      queued = await deps.ingest(row, result.events, {
+        alsoWrite: (tx) => deps.raw.insert(row.id, request, tx),
+      });
+    } catch (e) {
+      // Ingest fails only before its last transaction committed: the body is not stored yet.
+      await keepAlone();
+      throw e;
+    }
     hub.events.emit("webhook:accepted", { lineConnectorId: row.id, events: result.events.length, queued });
     const r = result.reply;
     reply.status(r?.status ?? 200);

@@ -1,8 +1,10 @@
 import { OpenlinesError, Packet } from "@openlines/protocol";
+import type { Kysely } from "kysely";
 import type { ChatContexts } from "../../lines/chat-context.js";
 import type { HubServices } from "../../lines/context.js";
 import type { LineRow } from "../../lines/repository.js";
 import { insertIgnore } from "../../lines/sql.js";
+import type { HubDatabase } from "../../store/schema.js";
 import type { InboundEvent } from "../contract.js";
 import { convertEmoji } from "../emoji/convert.js";
 import { buildPacket, inboundPacketId, platformEventKey } from "./packets.js";
@@ -10,6 +12,11 @@ import { buildPacket, inboundPacketId, platformEventKey } from "./packets.js";
 export interface IngestOptions {
   /** Re-parse of a stored body: fresh packet ids and no platform-event de-duplication. */
   generation?: string;
+  /**
+   * More writes for the transaction that follows the queue's commit (the webhook's raw body): one
+   * disk flush for all of them instead of one each. Runs even when no event is new.
+   */
+  alsoWrite?: (tx: Kysely<HubDatabase>) => Promise<unknown>;
 }
 
 /**
@@ -37,7 +44,10 @@ export function createIngest(hub: HubServices, contexts: ChatContexts) {
       }
       fresh.push({ event, key });
     }
-    if (fresh.length === 0) return 0;
+    if (fresh.length === 0) {
+      if (o.alsoWrite) await hub.db.transaction().execute(o.alsoWrite);
+      return 0;
+    }
     const items = fresh.map(({ event }) => {
       const connector = event.connector ?? row.connector;
       let data: unknown = event.data;
@@ -70,6 +80,7 @@ export function createIngest(hub: HubServices, contexts: ChatContexts) {
     // After the commit, in one transaction (one disk flush): the chats' last inbound time (reply
     // windows) and the event keys against re-deliveries.
     await hub.db.transaction().execute(async (tx) => {
+      await o.alsoWrite?.(tx);
       for (const { packet } of items) {
         if (packet.type === "messages" && packet.data.kind === "new")
           await contexts.touchInbound(row.id, packet.data.chat.id, packet.connector, now, tx);
