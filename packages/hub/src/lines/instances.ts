@@ -33,13 +33,17 @@ export function connectorInstances(
     /** The instance of this line connector; SETTINGS_MISSING when it has none yet. */
     async get(row: LineRow): Promise<LineInstance> {
       const resolved = hub.registry.get(row.connector);
-      const loaded = await lines.loadSettings(row.id);
-      if (!loaded) throw new OpenlinesError("SETTINGS_MISSING");
+      // Every webhook comes here: compare the settings' time first and open (decrypt, parse) them
+      // only when they changed since the cached instance was built.
+      const updated = await lines.settingsUpdated(row.id);
+      if (updated === undefined) throw new OpenlinesError("SETTINGS_MISSING");
       const hit = cache.get(row.id);
-      if (hit && hit.updated === loaded.updated) {
+      if (hit && hit.updated === updated) {
         hit.instance.row = row;
         return hit.instance;
       }
+      const loaded = await lines.loadSettings(row.id);
+      if (!loaded) throw new OpenlinesError("SETTINGS_MISSING");
       const def = resolved.definition;
       const overrides = hub.config.baseUrls[def.type] ?? {};
       const ctx: ConnectorContext = {

@@ -82,6 +82,15 @@ export function lineRepository(hub: Pick<HubServices, "db" | "dialect" | "box" |
         { settings_enc: sealed, updated_ms: now },
       );
     },
+    /** When the settings last changed, without opening them: the cached connector is still good if equal. */
+    async settingsUpdated(id: string): Promise<number | undefined> {
+      const row = await db
+        .selectFrom("connector_settings")
+        .select("updated_ms")
+        .where("line_connector_id", "=", id)
+        .executeTakeFirst();
+      return row ? Number(row.updated_ms) : undefined;
+    },
     async loadSettings(id: string): Promise<{ settings: unknown; updated: number } | undefined> {
       const row = await db
         .selectFrom("connector_settings")
