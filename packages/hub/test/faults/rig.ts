@@ -9,6 +9,7 @@ import { createQueue, type Queue, type QueueOptions } from "../../src/queue/inde
 import { hubMigrations } from "../../src/store/migrations.js";
 import type { HubDatabase } from "../../src/store/schema.js";
 import { SecretBox } from "../../src/store/settings-crypto.js";
+import { insertLine } from "../support/lines.js";
 
 /**
  * The fault rig: a real hub queue (system clock, short timeouts and blocks) delivering through a
@@ -102,27 +103,17 @@ export async function startFaultRig(url: string, o: { portalUrl?: string } = {})
     async line(lineId) {
       const id = `lc-${randomUUID()}`;
       const t = Date.now();
-      await database.db
-        .insertInto("line_connector")
-        .values({
+      await insertLine(
+        database.db,
+        {
           id,
           portal_id: portalId,
           line_id: lineId,
           connector: "telegram",
           hash: randomUUID().replace(/-/g, ""),
-          account_key: null,
-          status: "active",
-          status_reason: null,
-          waiting: 0,
-          attempts: 0,
-          blocked_until: null,
-          first_failure_ms: null,
-          lease_owner: null,
-          lease_until: null,
-          created_ms: t,
-          updated_ms: t,
-        })
-        .execute();
+        },
+        t,
+      );
       return id;
     },
     packet(lineConnectorId, lineId, text = "hello") {

@@ -12,6 +12,7 @@ import {
 import { hubMigrations } from "../../src/store/migrations.js";
 import type { HubDatabase } from "../../src/store/schema.js";
 import { SecretBox } from "../../src/store/settings-crypto.js";
+import { insertLine } from "../support/lines.js";
 import { type PortalStub, type PortalStubOptions, startPortalStub } from "../support/portal-stub.js";
 
 /** A ManualClock that counts the timers armed and not yet fired or cancelled. */
@@ -87,27 +88,17 @@ export async function fixture(url: string, stubOptions: Partial<PortalStubOption
     async line(lineId = `line-${++n}`) {
       const id = `lc-${randomUUID()}`;
       const t = clock.now();
-      await database.db
-        .insertInto("line_connector")
-        .values({
+      await insertLine(
+        database.db,
+        {
           id,
           portal_id: portalId,
           line_id: lineId,
           connector: "telegram",
           hash: randomUUID().replace(/-/g, ""),
-          account_key: null,
-          status: "active",
-          status_reason: null,
-          waiting: 0,
-          attempts: 0,
-          blocked_until: null,
-          first_failure_ms: null,
-          lease_owner: null,
-          lease_until: null,
-          created_ms: t,
-          updated_ms: t,
-        })
-        .execute();
+        },
+        t,
+      );
       lineIds.set(id, lineId);
       return id;
     },
