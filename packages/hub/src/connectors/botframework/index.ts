@@ -8,6 +8,7 @@ import type {
   WebhookResult,
 } from "../contract.js";
 import { PlatformError } from "../contract.js";
+import { streamPlatformFile } from "../platform-file.js";
 import { AppToken } from "./auth/app-token.js";
 import { type OpenIdKeys, openIdKeys } from "./auth/openid.js";
 import { OPENID_METADATA_PATH, verifyChannelToken } from "./auth/verify-token.js";
@@ -122,19 +123,7 @@ export class BotFrameworkConnector implements Connector {
   /** Streams an attachment stored by the Bot Connector, fetched with the bot's token. */
   async resolveFile(ref: string): Promise<Response> {
     const res = await this.#api.download(ref);
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw new PlatformError(`the Bot Connector refused the file download (HTTP ${res.status})`, {
-        retryable: res.status >= 500,
-        platformStatus: res.status,
-      });
-    }
-    const headers = new Headers();
-    for (const h of ["content-type", "content-length"]) {
-      const v = res.headers.get(h);
-      if (v) headers.set(h, v);
-    }
-    return new Response(res.body, { status: 200, headers });
+    return streamPlatformFile(res, "the Bot Connector refused the file download");
   }
 
   /** The credentials still give a token; a refusal means the secret was revoked or expired. */

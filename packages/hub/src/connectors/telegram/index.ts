@@ -8,6 +8,7 @@ import type {
   WebhookResult,
 } from "../contract.js";
 import { PlatformError } from "../contract.js";
+import { streamPlatformFile } from "../platform-file.js";
 import { BotApi } from "./api.js";
 import { TEXT_LIMIT } from "./html.js";
 import { ALLOWED_UPDATES, parseUpdate } from "./parse.js";
@@ -158,19 +159,7 @@ export class TelegramConnector implements Connector {
         retryable: false,
       });
     const res = await this.#api.download(file.file_path);
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw new PlatformError(`Telegram refused the file download (HTTP ${res.status})`, {
-        retryable: res.status >= 500,
-        platformStatus: res.status,
-      });
-    }
-    const headers = new Headers();
-    for (const h of ["content-type", "content-length"]) {
-      const v = res.headers.get(h);
-      if (v) headers.set(h, v);
-    }
-    return new Response(res.body, { status: 200, headers });
+    return streamPlatformFile(res, "Telegram refused the file download");
   }
 
   async healthCheck(): Promise<{ ok: true } | { ok: false; reason: string; revoked?: boolean }> {

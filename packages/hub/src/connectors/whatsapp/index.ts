@@ -5,6 +5,7 @@ import { MetaConnector } from "../meta/connector.js";
 import { META_FAMILY } from "../meta/family.js";
 import { DEFAULT_GRAPH_URL } from "../meta/graph.js";
 import type { MetaChatData } from "../meta/profile.js";
+import { streamPlatformFile } from "../platform-file.js";
 import { parseWhatsApp } from "./parse.js";
 import { sendWhatsApp, TEXT_LIMIT } from "./send.js";
 import { WhatsAppSettings } from "./settings.js";
@@ -95,19 +96,7 @@ export class WhatsAppConnector extends MetaConnector<WhatsAppSettings> {
     if (!media.url)
       throw new PlatformError("WhatsApp has no download for this media any more", { retryable: false });
     const res = await this.graph.download(media.url);
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw new PlatformError(`WhatsApp refused the media download (HTTP ${res.status})`, {
-        retryable: res.status >= 500,
-        platformStatus: res.status,
-      });
-    }
-    const headers = new Headers();
-    const type = res.headers.get("content-type") ?? media.mime_type;
-    if (type) headers.set("content-type", type);
-    const length = res.headers.get("content-length");
-    if (length) headers.set("content-length", length);
-    return new Response(res.body, { status: 200, headers });
+    return streamPlatformFile(res, "WhatsApp refused the media download", media.mime_type);
   }
 
   templates() {
