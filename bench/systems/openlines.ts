@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { newLineColumns } from "@openlines/hub/lines/repository";
 import { hubMigrations } from "@openlines/hub/store/migrations";
 import type { HubDatabase } from "@openlines/hub/store/schema";
 import { SecretBox } from "@openlines/hub/store/settings-crypto";
@@ -49,17 +50,9 @@ async function startOpenlines(dialect: DialectName, ctx: RunContext) {
     line_id: lineId(line),
     connector: "telegram",
     hash: randomBytes(16).toString("hex"),
-    account_key: `telegram:bot${line}`,
+    ...newLineColumns(now),
     status: "active" as const,
-    status_reason: null,
-    waiting: 0,
-    attempts: 0,
-    blocked_until: null,
-    first_failure_ms: null,
-    lease_owner: null,
-    lease_until: null,
-    created_ms: now,
-    updated_ms: now,
+    account_key: `telegram:bot${line}`,
   }));
   for (let k = 0; k < lines.length; k += 200) {
     await database.db

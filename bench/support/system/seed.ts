@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { newLineColumns } from "@openlines/hub/lines/repository";
 import { hubMigrations } from "@openlines/hub/store/migrations";
 import type { HubDatabase } from "@openlines/hub/store/schema";
 import { SecretBox } from "@openlines/hub/store/settings-crypto";
@@ -80,17 +81,9 @@ export async function seedHub(o: SeedOptions): Promise<SeededHub> {
               line_id: `line-${k + j}`,
               connector: "telegram",
               hash: l.hash,
-              account_key: `telegram:${8000000000 + k + j}`,
+              ...newLineColumns(now),
               status: "active" as const,
-              status_reason: null,
-              waiting: 0,
-              attempts: 0,
-              blocked_until: null,
-              first_failure_ms: null,
-              lease_owner: null,
-              lease_until: null,
-              created_ms: now,
-              updated_ms: now,
+              account_key: `telegram:${8000000000 + k + j}`,
             })),
           )
           .execute();

@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { migrate, openDatabase } from "@openlines/store";
 import { createTestDatabase } from "@openlines/store/testing";
+import { newLineColumns } from "../../../src/lines/repository.js";
 import { pgEnqueue } from "../../../src/queue/sql.js";
 import { hubMigrations } from "../../../src/store/migrations.js";
 import type { HubDatabase } from "../../../src/store/schema.js";
@@ -37,17 +38,9 @@ for (let k = 0; k < 1000; k += 200)
         line_id: `l${k + i}`,
         connector: "telegram",
         hash: randomBytes(8).toString("hex"),
-        account_key: `a${k + i}`,
+        ...newLineColumns(now),
         status: "active" as const,
-        status_reason: null,
-        waiting: 0,
-        attempts: 0,
-        blocked_until: null,
-        first_failure_ms: null,
-        lease_owner: null,
-        lease_until: null,
-        created_ms: now,
-        updated_ms: now,
+        account_key: `a${k + i}`,
       })),
     )
     .execute();
