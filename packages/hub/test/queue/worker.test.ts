@@ -2,6 +2,7 @@ import { generateSecret } from "@openlines/protocol";
 import { describeEachDialect } from "@openlines/store/testing";
 import { afterEach, expect, it, vi } from "vitest";
 import { PortalRepository } from "../../src/portals/index.js";
+import { insertLine } from "../support/lines.js";
 import { startPortalStub } from "../support/portal-stub.js";
 import {
   box,
@@ -142,27 +143,17 @@ describeEachDialect("queue worker", (ctx) => {
         secret,
         state: "active",
       });
-      await f.database.db
-        .insertInto("line_connector")
-        .values({
+      await insertLine(
+        f.database.db,
+        {
           id: `${f.portalId}-lc`,
           portal_id: `${f.portalId}-2`,
           line_id: "healthy",
           connector: "telegram",
           hash: `${f.portalId}-hash`,
-          account_key: null,
-          status: "active",
-          status_reason: null,
-          waiting: 0,
-          attempts: 0,
-          blocked_until: null,
-          first_failure_ms: null,
-          lease_owner: null,
-          lease_until: null,
-          created_ms: f.clock.now(),
-          updated_ms: f.clock.now(),
-        })
-        .execute();
+        },
+        f.clock.now(),
+      );
       const q = f.queue({ concurrency: 2, slowRequestMs: 2000, requestTimeoutMs: 15_000 });
       for (const lc of hung) await q.enqueue(items([f.packet(lc)]));
       await q.start();
