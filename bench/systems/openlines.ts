@@ -67,7 +67,7 @@ async function startOpenlines(dialect: DialectName, ctx: RunContext) {
   const { createQueue }: typeof import("@openlines/hub/queue/index") = patched
     ? await import(patched)
     : await import("@openlines/hub/queue/index");
-  const queue = createQueue({ database, box, fetch: ctx.http.fetch, concurrency, batchMaxPackets });
+  const queue = createQueue({ database, box, dispatcher: ctx.http.agent, concurrency, batchMaxPackets });
   await queue.start();
   return {
     settings:

@@ -5,6 +5,7 @@ import {
   signedHeaders,
   verifySignature,
 } from "@openlines/protocol";
+import type { PortalTransport } from "./transport.js";
 
 /** What one delivery request came to. `aborted` is the hub's own doing (stop) and costs no try. */
 export type DeliveryOutcome =
@@ -14,7 +15,7 @@ export type DeliveryOutcome =
   | { kind: "aborted" };
 
 export interface PostBatchOptions {
-  fetch: typeof fetch;
+  transport: PortalTransport;
   clock: Clock;
   url: string;
   secret: string;
@@ -41,22 +42,23 @@ export async function postBatch(o: PostBatchOptions): Promise<DeliveryOutcome> {
   const onStop = () => controller.abort();
   o.signal.addEventListener("abort", onStop);
   try {
-    const res = await o.fetch(o.url, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...signedHeaders(o.secret, o.body, o.clock.now()) },
-      body: o.body,
-      signal: controller.signal,
-    });
-    const text = await res.text();
-    if (!res.ok) return { kind: "failed", reason: `the portal answered HTTP ${res.status}` };
-    if (res.headers.has(SIGNATURE_HEADERS.signature)) {
+    const res = await o.transport.post(
+      o.url,
+      { "content-type": "application/json", ...signedHeaders(o.secret, o.body, o.clock.now()) },
+      o.body,
+      controller.signal,
+    );
+    const text = res.text;
+    if (res.status < 200 || res.status > 299)
+      return { kind: "failed", reason: `the portal answered HTTP ${res.status}` };
+    if (res.header(SIGNATURE_HEADERS.signature) !== undefined) {
       try {
         await verifySignature({
           secrets: o.secret,
           headers: {
-            [SIGNATURE_HEADERS.id]: res.headers.get(SIGNATURE_HEADERS.id) ?? undefined,
-            [SIGNATURE_HEADERS.timestamp]: res.headers.get(SIGNATURE_HEADERS.timestamp) ?? undefined,
-            [SIGNATURE_HEADERS.signature]: res.headers.get(SIGNATURE_HEADERS.signature) ?? undefined,
+            [SIGNATURE_HEADERS.id]: res.header(SIGNATURE_HEADERS.id),
+            [SIGNATURE_HEADERS.timestamp]: res.header(SIGNATURE_HEADERS.timestamp),
+            [SIGNATURE_HEADERS.signature]: res.header(SIGNATURE_HEADERS.signature),
           },
           rawBody: text,
           now: o.clock.now(),

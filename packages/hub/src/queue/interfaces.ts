@@ -1,5 +1,6 @@
 import type { Clock, DeadLetter, Packet } from "@openlines/protocol";
 import type { Database } from "@openlines/store";
+import type { Dispatcher } from "undici";
 import type { HubDatabase } from "../store/schema.js";
 import type { SecretBox } from "../store/settings-crypto.js";
 
@@ -16,7 +17,13 @@ export interface QueueOptions {
   clock?: Clock;
   /** Names this hub instance in leases. Default: random per process. */
   instanceId?: string;
+  /**
+   * Posts delivery requests instead of the built-in client (undici `request` on a keep-alive pool
+   * of its own): for tests, or to route through a proxy.
+   */
   fetch?: typeof fetch;
+  /** The undici connection pool for delivery requests, when the built-in client is used. */
+  dispatcher?: Dispatcher;
   schedule?: QueueSchedule;
   /** Most packets in one delivery request. Default 100. */
   batchMaxPackets?: number;

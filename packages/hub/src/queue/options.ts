@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type Clock, systemClock } from "@openlines/protocol";
 import type { QueueOptions } from "./interfaces.js";
+import { fetchTransport, type PortalTransport, undiciTransport } from "./transport.js";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -26,7 +27,7 @@ export const queueDefaults = Object.freeze({
 export interface ResolvedOptions {
   clock: Clock;
   instanceId: string;
-  fetch: typeof fetch;
+  transport: PortalTransport;
   blocksMs: readonly number[];
   finalBlockMs: number;
   expireAfterMs: number;
@@ -46,7 +47,7 @@ export function resolveOptions(o: QueueOptions): ResolvedOptions {
   const r: ResolvedOptions = {
     clock: o.clock ?? systemClock,
     instanceId: o.instanceId ?? `hub-${randomUUID()}`,
-    fetch: o.fetch ?? globalThis.fetch,
+    transport: o.fetch ? fetchTransport(o.fetch) : undiciTransport(o.dispatcher),
     blocksMs: [...(o.schedule?.blocksMs ?? d.blocksMs)],
     finalBlockMs: o.schedule?.finalBlockMs ?? d.finalBlockMs,
     expireAfterMs: o.schedule?.expireAfterMs ?? d.expireAfterMs,

@@ -95,6 +95,8 @@ class HubQueue implements Queue {
   readonly #options: QueueOptions;
   readonly #committer: GroupCommitter;
   readonly #flights = new Map<string, Flight>();
+  /** Lines claimed ahead of a free slot (leased to this instance), launched in claim order. */
+  readonly #ahead: ClaimedLine[] = [];
   readonly #secrets = new Map<string, { sealed: string; secret: string }>();
   #running = false;
   #pumping: Promise<void> | undefined;
@@ -170,6 +172,7 @@ class HubQueue implements Queue {
     this.#retryTimer?.cancel();
     await this.#cross?.stop();
     await this.#pumping;
+    this.#ahead.length = 0; // their leases go with the others' below
     for (const [id, f] of this.#flights) {
       if (f.awaiting) {
         f.awaiting.timer.cancel();
@@ -186,6 +189,7 @@ class HubQueue implements Queue {
     await this.#committer.drained();
     // Batches that waited for an ack stay queued (sent_ms set); whoever claims the line next resends them.
     await releaseLeases(this.#db, this.instanceId);
+    await this.#o.transport.close();
   }
 
   async ack(portalId: string, ids: string[]): Promise<number> {
@@ -296,24 +300,23 @@ class HubQueue implements Queue {
         const free = this.#freeSlots();
         if (free <= 0 || !this.#running) break;
         const now = this.#o.clock.now();
-        const me = this.instanceId;
-        const held = [...this.#flights.keys()];
-        const claimed =
-          this.#options.database.dialect === "postgres"
-            ? await pgClaimReady(this.#pg, now, me, held, free, this.#o.leaseMs, this.#o.batchMaxPackets)
-            : await workerTransaction(this.#options.database, async (trx) =>
-                claimLines(trx, await readyLines(trx, now, me, held, free), now, me, this.#o.leaseMs),
-              );
-        if (!this.#running) {
-          await releaseLeases(
-            this.#db,
-            me,
-            claimed.map((l) => l.id),
-          );
-          break;
+        if (this.#ahead.length < free) {
+          // Claim the lines for these slots and a round's worth more, held here in order: one
+          // claim statement (a scan of the ready lines) serves many deliveries.
+          const want = free - this.#ahead.length + this.#o.concurrency;
+          const claimed = await this.#claim(now, want);
+          if (!this.#running) {
+            await releaseLeases(
+              this.#db,
+              this.instanceId,
+              claimed.map((l) => l.id),
+            );
+            break;
+          }
+          this.#ahead.push(...claimed);
+          if (claimed.length < want && !this.#again) await this.#armWakeTimer(now);
         }
-        for (const line of claimed) this.#launch(line);
-        if (claimed.length < free && !this.#again) await this.#armWakeTimer(now);
+        for (const line of this.#ahead.splice(0, free)) this.#launch(line);
       } while (this.#again && this.#running);
     } catch (error) {
       this.events.emit("worker:error", { where: "pump", error });
@@ -321,6 +324,17 @@ class HubQueue implements Queue {
       this.#retryTimer?.cancel();
       this.#retryTimer = this.#o.clock.setTimer(1000, () => this.#wake());
     }
+  }
+
+  /** Claims up to `limit` ready lines not held here, least recently served first, with their oldest packets. */
+  #claim(now: number, limit: number): Promise<ClaimedLine[]> {
+    const me = this.instanceId;
+    const held = [...this.#flights.keys(), ...this.#ahead.map((l) => l.id)];
+    return this.#options.database.dialect === "postgres"
+      ? pgClaimReady(this.#pg, now, me, held, limit, this.#o.leaseMs, this.#o.batchMaxPackets)
+      : workerTransaction(this.#options.database, async (trx) =>
+          claimLines(trx, await readyLines(trx, now, me, held, limit), now, me, this.#o.leaseMs),
+        );
   }
 
   /** `now` is the time the ready lines were read at: whatever was not ready then is found here. */
@@ -386,7 +400,8 @@ class HubQueue implements Queue {
       this.#renewTimer = undefined;
       if (this.#flights.size === 0) return;
       const until = this.#o.clock.now() + this.#o.leaseMs;
-      renewLeases(this.#db, this.instanceId, [...this.#flights.keys()], until)
+      const held = [...this.#flights.keys(), ...this.#ahead.map((l) => l.id)];
+      renewLeases(this.#db, this.instanceId, held, until)
         .catch((error) => this.events.emit("worker:error", { where: "lease", error }))
         .finally(() => this.#keepLeases());
     });
@@ -443,7 +458,7 @@ class HubQueue implements Queue {
       return;
     }
     const outcome = await postBatch({
-      fetch: o.fetch,
+      transport: o.transport,
       clock: o.clock,
       url: `${line.base_url.replace(/\/+$/, "")}/connector/input`,
       secret,

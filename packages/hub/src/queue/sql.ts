@@ -584,6 +584,8 @@ export async function retrying<T>(fn: () => Promise<T>): Promise<T> {
  * missing ids are returned, so the caller can refuse those callers and retry the rest. The lines
  * are locked in id order, as the worker's settle does, so concurrent statements never deadlock.
  */
+const RECORD_SEPARATOR = "\u001e";
+
 export async function pgEnqueue(
   db: PgTarget,
   rows: PacketRow[],
@@ -594,7 +596,9 @@ export async function pgEnqueue(
     rows.map((r) => r.id),
     rows.map((r) => r.line_connector_id),
     rows.map((r) => r.type),
-    rows.map((r) => r.body),
+    // JSON text never holds a raw control character (JSON.stringify escapes them), so the bodies
+    // travel as one string split on U+001E: no per-element array quoting on either side.
+    rows.map((r) => r.body).join(RECORD_SEPARATOR),
     rows.map((r) => r.size),
     rows.map((r) => r.created_ms),
     now,
@@ -605,7 +609,7 @@ export async function pgEnqueue(
 
 const PG_ENQUEUE = `
     with input as (
-      select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int8[])
+      select * from unnest($1::text[], $2::text[], $3::text[], string_to_array($4::text, chr(30)), $5::int[], $6::int8[])
         with ordinality as u(id, lcid, type, body, size, created_ms, ord)
     ),
     missing as (
@@ -643,13 +647,21 @@ const PG_CLAIM = `
       update line_connector l set lease_owner = $1::text, lease_until = $2::int8
       from portal p
       where (select v from relaxed) = 'off' and p.id = l.portal_id and l.id in (
-        select r.id from line_connector r join portal rp on rp.id = r.portal_id
-        where r.waiting > 0
+        select r.id from line_connector r
+        where r.id in (
+            select c.id from line_connector c join portal cp on cp.id = c.portal_id
+            where c.waiting > 0
+              and (c.blocked_until is null or c.blocked_until <= $3::int8)
+              and (c.lease_until is null or c.lease_until < $3::int8 or c.lease_owner = $1::text)
+              and cp.state <> 'disabled'
+              and not (c.id = any($4::text[]))
+            order by c.served_ms, c.id collate "C"
+            limit $5::int * 2 + 4
+          )
+          and r.waiting > 0
           and (r.blocked_until is null or r.blocked_until <= $3::int8)
           and (r.lease_until is null or r.lease_until < $3::int8 or r.lease_owner = $1::text)
-          and rp.state <> 'disabled'
-          and not (r.id = any($4::text[]))
-        order by r.served_ms, r.id
+        order by r.served_ms, r.id collate "C"
         limit $5::int
         for update of r skip locked
       )
@@ -658,7 +670,8 @@ const PG_CLAIM = `
     )
     select c.*, k.seq, k.id as pid, k.body, k.size
     from claimed c left join lateral (
-      select seq, id, body, size from packet where line_connector_id = c.id order by seq limit $6::int
+      select seq, id, body, size from packet where line_connector_id = c.id
+      order by line_connector_id, seq limit $6::int
     ) k on true`;
 
 /**

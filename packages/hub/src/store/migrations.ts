@@ -196,4 +196,16 @@ export const hubMigrations: NumberedMigration[] = [
       await db.schema.createIndex("sent_message_created").on("sent_message").column("created_ms").execute();
     },
   },
+  {
+    // PostgreSQL: every enqueue, claim and settle updates its line's row (waiting, lease, served).
+    // With no index on those columns and room left in each page, the updates are HOT (no new
+    // index entries, dead versions pruned in place): the queue's biggest cost on PostgreSQL. The
+    // claim reads the ready lines by a scan instead, which is cheap next to those updates.
+    name: "0007_queue_hot_line_updates",
+    up: async (db, dialect) => {
+      if (dialect !== "postgres") return;
+      await db.schema.dropIndex("line_connector_ready").execute();
+      await sql`alter table line_connector set (fillfactor = 50)`.execute(db);
+    },
+  },
 ];
