@@ -27,7 +27,11 @@ export interface PortalTransport {
 /** `dispatcher`: a pool the caller owns; without one, the transport opens its own (again after `close`). */
 export function undiciTransport(dispatcher?: Dispatcher): PortalTransport {
   let own: Agent | undefined;
-  const pool = () => dispatcher ?? (own ??= new Agent({ keepAliveTimeout: 30_000 }));
+  const pool = (): Dispatcher => {
+    if (dispatcher) return dispatcher;
+    own ??= new Agent({ keepAliveTimeout: 30_000 });
+    return own;
+  };
   return {
     async post(url, headers, body, signal) {
       const res = await request(url, { method: "POST", headers, body, signal, dispatcher: pool() });

@@ -11,6 +11,23 @@ import { runQueue } from "../../../../../bench/scenarios/queue.js";
 import { bullmq } from "../../../../../bench/systems/bullmq.js";
 import { openlines } from "../../../../../bench/systems/openlines.js";
 
+import pg from "pg";
+const qcount = new Map<string, number>();
+const qtime = new Map<string, number>();
+if (process.env.GCDEBUG) {
+  const orig = pg.Client.prototype.query as any;
+  (pg.Client.prototype as any).query = function (this: any, q: any, ...rest: any[]) {
+    const key = typeof q === "string" ? q.slice(0, 40) : (q.name ?? String(q.text).replace(/\s+/g, " ").slice(0, 40));
+    qcount.set(key, (qcount.get(key) ?? 0) + 1);
+    const t0 = performance.now();
+    const r = orig.call(this, q, ...rest);
+    if (r && typeof r.then === "function") r.then(() => qtime.set(key, (qtime.get(key) ?? 0) + performance.now() - t0), () => {});
+    return r;
+  };
+}
+import { monitorEventLoopDelay } from "node:perf_hooks";
+const eld = monitorEventLoopDelay({ resolution: 5 });
+eld.enable();
 const args = process.argv.slice(2);
 const opt = (name: string) => {
   const i = args.indexOf(name);
@@ -51,4 +68,8 @@ for (let round = 0; round < rounds; round++) {
       );
   }
 }
+const g = globalThis as any;
+if (g.gc_n) console.log(`groups ${g.gc_n}, avg size ${(g.gc_s / g.gc_n).toFixed(1)}, avg commit ${(g.gc_t / g.gc_n).toFixed(2)} ms`);
+console.log(`event loop delay p50 ${(eld.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(eld.percentile(99) / 1e6).toFixed(1)} ms, mean ${(eld.mean / 1e6).toFixed(1)}`);
+for (const [k, v] of [...qcount].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(v, k, `${((qtime.get(k) ?? 0) / 1000).toFixed(2)} s, ${((qtime.get(k) ?? 0) / v).toFixed(2)} ms each`);
 process.exit(0);
