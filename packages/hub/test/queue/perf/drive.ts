@@ -4,30 +4,16 @@
  * queue module given (e.g. a copy of an older commit) and the current one, same conditions.
  *   BENCH_MESSAGES=20000 npx tsx packages/hub/test/queue/perf/drive.ts postgres [sqlite mysql]
  *   npx tsx packages/hub/test/queue/perf/drive.ts --ab /abs/path/base/index.ts --rounds 2 postgres
+ * `--stats` adds the main thread's event-loop delay and the statements sent to PostgreSQL by name.
  */
 import { loadavg } from "node:os";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { DialectName } from "@openlines/store";
+import pg from "pg";
 import { runQueue } from "../../../../../bench/scenarios/queue.js";
 import { bullmq } from "../../../../../bench/systems/bullmq.js";
 import { openlines } from "../../../../../bench/systems/openlines.js";
 
-import pg from "pg";
-const qcount = new Map<string, number>();
-const qtime = new Map<string, number>();
-if (process.env.GCDEBUG) {
-  const orig = pg.Client.prototype.query as any;
-  (pg.Client.prototype as any).query = function (this: any, q: any, ...rest: any[]) {
-    const key = typeof q === "string" ? q.slice(0, 40) : (q.name ?? String(q.text).replace(/\s+/g, " ").slice(0, 40));
-    qcount.set(key, (qcount.get(key) ?? 0) + 1);
-    const t0 = performance.now();
-    const r = orig.call(this, q, ...rest);
-    if (r && typeof r.then === "function") r.then(() => qtime.set(key, (qtime.get(key) ?? 0) + performance.now() - t0), () => {});
-    return r;
-  };
-}
-import { monitorEventLoopDelay } from "node:perf_hooks";
-const eld = monitorEventLoopDelay({ resolution: 5 });
-eld.enable();
 const args = process.argv.slice(2);
 const opt = (name: string) => {
   const i = args.indexOf(name);
@@ -40,6 +26,22 @@ const base = opt("--ab");
 const rounds = Number(opt("--rounds") ?? 1);
 // --bullmq: after each round, BullMQ on Redis under the same conditions (the best peer in docs/performance.md).
 const withBullmq = args.includes("--bullmq") && args.splice(args.indexOf("--bullmq"), 1).length > 0;
+const withStats = args.includes("--stats") && args.splice(args.indexOf("--stats"), 1).length > 0;
+const statements = new Map<string, number>();
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+if (withStats) {
+  loopDelay.enable();
+  const query = pg.Client.prototype.query as (...a: unknown[]) => unknown;
+  pg.Client.prototype.query = function (this: pg.Client, q: unknown, ...rest: unknown[]) {
+    const key =
+      typeof q === "string"
+        ? q
+        : ((q as { name?: string; text?: string }).name ?? String((q as { text?: string }).text));
+    const short = key.replace(/\s+/g, " ").slice(0, 50);
+    statements.set(short, (statements.get(short) ?? 0) + 1);
+    return query.call(this, q, ...rest);
+  } as typeof pg.Client.prototype.query;
+}
 const stores = (args.length ? args : ["postgres"]) as DialectName[];
 const variants: [string, string | undefined][] = base
   ? [
@@ -68,8 +70,12 @@ for (let round = 0; round < rounds; round++) {
       );
   }
 }
-const g = globalThis as any;
-if (g.gc_n) console.log(`groups ${g.gc_n}, avg size ${(g.gc_s / g.gc_n).toFixed(1)}, avg commit ${(g.gc_t / g.gc_n).toFixed(2)} ms`);
-console.log(`event loop delay p50 ${(eld.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(eld.percentile(99) / 1e6).toFixed(1)} ms, mean ${(eld.mean / 1e6).toFixed(1)}`);
-for (const [k, v] of [...qcount].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(v, k, `${((qtime.get(k) ?? 0) / 1000).toFixed(2)} s, ${((qtime.get(k) ?? 0) / v).toFixed(2)} ms each`);
+if (withStats) {
+  const ms = (ns: number) => (ns / 1e6).toFixed(1);
+  console.log(
+    `event-loop delay p50 ${ms(loopDelay.percentile(50))} ms, p99 ${ms(loopDelay.percentile(99))} ms`,
+  );
+  for (const [text, n] of [...statements].sort((a, b) => b[1] - a[1]).slice(0, 12))
+    console.log(`${n} × ${text}`);
+}
 process.exit(0);
