@@ -6,6 +6,7 @@
  *   npx tsx packages/hub/test/queue/perf/drive.ts --ab /abs/path/base/index.ts --rounds 2 postgres
  * `--stats` adds the main thread's event-loop delay and the statements sent to PostgreSQL by name.
  */
+import { readdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { DialectName } from "@openlines/store";
@@ -75,6 +76,14 @@ if (withStats) {
   console.log(
     `event-loop delay p50 ${ms(loopDelay.percentile(50))} ms, p99 ${ms(loopDelay.percentile(99))} ms`,
   );
+  // CPU seconds per thread of this process (Linux), to tell the main thread from the stub's.
+  for (const tid of readdirSync("/proc/self/task")) {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const cpu = (Number(fields[11]) + Number(fields[12])) / 100;
+    const name = readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim();
+    if (cpu >= 0.1) console.log(`thread ${name} (${tid}): ${cpu.toFixed(1)} s CPU`);
+  }
   for (const [text, n] of [...statements].sort((a, b) => b[1] - a[1]).slice(0, 12))
     console.log(`${n} × ${text}`);
 }
