@@ -592,7 +592,7 @@ export async function pgEnqueue(
   now: number,
   instanceId: string,
 ): Promise<{ missing: string[] }> {
-  const r = await pgPrepared<{ missing: string[] | null }>(db, "openlines_enqueue", PG_ENQUEUE, [
+  const values = [
     rows.map((r) => r.id),
     rows.map((r) => r.line_connector_id),
     rows.map((r) => r.type),
@@ -603,7 +603,14 @@ export async function pgEnqueue(
     rows.map((r) => r.created_ms),
     now,
     instanceId,
-  ]);
+  ];
+  try {
+    await pgPrepared(db, "openlines_enqueue_known", PG_ENQUEUE_KNOWN, values);
+    return { missing: [] };
+  } catch (e) {
+    if (!(e instanceof Error) || !e.message.includes(LINE_MISSING_MARK)) throw e;
+  }
+  const r = await pgPrepared<{ missing: string[] | null }>(db, "openlines_enqueue", PG_ENQUEUE, values);
   return { missing: r[0]?.missing ?? [] };
 }
 
@@ -632,6 +639,37 @@ const PG_ENQUEUE = `
       from lk join cnt on cnt.line_connector_id = lk.id where l.id = lk.id returning l.id
     )
     select (select array_agg(lcid) from missing) as missing, (select count(*) from upd) as lines,
+      pg_notify('${NOTIFY_CHANNEL}', $8::text)`;
+
+/**
+ * The usual case, every line known: no check for missing lines up front. A line that is gone
+ * makes the statement fail on purpose (LINE_MISSING_MARK cast to a number, at run time: the
+ * cast is outside the CASE so the planner cannot fold it), which undoes it; the caller
+ * then runs PG_ENQUEUE, which says which lines are missing.
+ */
+const LINE_MISSING_MARK = "openlines: a line connector of this group does not exist";
+const PG_ENQUEUE_KNOWN = `
+    with input as (
+      select * from unnest($1::text[], $2::text[], $3::text[], string_to_array($4::text, chr(30)), $5::int[], $6::int8[])
+        with ordinality as u(id, lcid, type, body, size, created_ms, ord)
+    ),
+    ins as (
+      insert into packet (id, line_connector_id, type, body, size, created_ms)
+      select id, lcid, type, body, size, created_ms from input order by ord
+      on conflict (id) do nothing
+      returning line_connector_id
+    ),
+    cnt as (select line_connector_id, count(*)::int as n from ins group by line_connector_id),
+    lk as (
+      select id from line_connector where id in (select line_connector_id from cnt)
+      order by id for no key update
+    ),
+    upd as (
+      update line_connector l set waiting = l.waiting + cnt.n, updated_ms = $7::int8
+      from lk join cnt on cnt.line_connector_id = lk.id where l.id = lk.id returning l.id
+    )
+    select cast(case when (select count(*) from upd) < (select count(*) from cnt)
+      then '${LINE_MISSING_MARK}' end as int) as failed,
       pg_notify('${NOTIFY_CHANNEL}', $8::text)`;
 
 /**
