@@ -17,6 +17,7 @@ import type {
 import { blockUntil, type ResolvedOptions, resolveOptions } from "./options.js";
 import {
   ackPackets,
+  analyzeLines,
   addWaiting,
   type ClaimedLine,
   claimLines,
@@ -143,6 +144,7 @@ class HubQueue implements Queue {
   async start(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
+    if (this.#options.database.dialect === "postgres") await analyzeLines(this.#db);
     this.#cross = crossInstanceWake({
       database: this.#options.database,
       clock: this.#o.clock,

@@ -35,6 +35,16 @@ function transient(e: unknown): boolean {
   );
 }
 
+/**
+ * PostgreSQL: fresh planner statistics for the line tables. Without them (a new database, or a
+ * server with autovacuum off) the planner takes `line_connector` for a few rows and scans all of
+ * it for every lookup by id in the queue's statements; with them it uses the primary key. The
+ * tables change slowly (lines are added by administrators), so once per start is enough.
+ */
+export async function analyzeLines(db: Kysely<HubDatabase>): Promise<void> {
+  await sql`analyze line_connector, portal`.execute(db);
+}
+
 /** Runs `fn` in a transaction, again (up to 5 times) when the database chose it as a deadlock victim. */
 export async function inTransaction<T>(
   db: Kysely<HubDatabase>,
