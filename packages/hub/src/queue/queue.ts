@@ -488,9 +488,13 @@ class HubQueue implements Queue {
         return;
       }
       const now = o.clock.now();
+      const takenIds = new Set(taken);
       const n =
         this.#options.database.dialect === "postgres"
-          ? await this.#settler.call({ line: line.id, ids: taken })
+          ? await this.#settler.call({
+              line: line.id,
+              seqs: batch.filter((b) => takenIds.has(b.id)).map((b) => b.seq),
+            })
           : await workerTransaction(this.#options.database, async (trx) => {
               const deleted = await deleteLinePackets(trx, line.id, taken);
               await settleSuccess(trx, line.id, me, now, deleted);

@@ -775,8 +775,8 @@ export async function pgClaimReady(
 
 const PG_SETTLE = `
     with relaxed as (${RELAXED_COMMIT_TEXT}),
-    t as (select * from unnest($1::text[], $2::text[]) as t(lc, id)),
-    d as (delete from packet k using t where k.id = t.id and k.line_connector_id = t.lc returning k.line_connector_id),
+    t as (select * from unnest($1::text[], $2::int8[]) as t(lc, seq)),
+    d as (delete from packet k using t where k.seq = t.seq and k.line_connector_id = t.lc returning k.line_connector_id),
     c as (select line_connector_id as lc, count(*)::int as n from d group by line_connector_id),
     s as (select id from line_connector where id = any($3::text[]) order by id for no key update)
     update line_connector l set
@@ -794,7 +794,8 @@ const PG_SETTLE = `
 
 export interface TakenBatch {
   line: string;
-  ids: string[];
+  /** The queue positions (`seq`) of the packets the portal took: the primary key, a bigint. */
+  seqs: number[];
 }
 
 /**
@@ -810,7 +811,7 @@ export async function pgSettleTakenMany(
   me: string,
   now: number,
 ): Promise<number[]> {
-  const pairs = batches.flatMap((b) => b.ids.map((id) => [b.line, id] as const));
+  const pairs = batches.flatMap((b) => b.seqs.map((seq) => [b.line, seq] as const));
   const lines = [...new Set(batches.map((b) => b.line))].sort();
   const rows = await pgPrepared<{ id: string; n: number }>(db, "openlines_settle", PG_SETTLE, [
     pairs.map((p) => p[0]),
