@@ -17,8 +17,8 @@ import type {
 import { blockUntil, type ResolvedOptions, resolveOptions } from "./options.js";
 import {
   ackPackets,
-  analyzeLines,
   addWaiting,
+  analyzeLines,
   type ClaimedLine,
   claimLines,
   countDeadLetters,
