@@ -36,13 +36,15 @@ function transient(e: unknown): boolean {
 }
 
 /**
- * PostgreSQL: fresh planner statistics for the line tables. Without them (a new database, or a
- * server with autovacuum off) the planner takes `line_connector` for a few rows and scans all of
- * it for every lookup by id in the queue's statements; with them it uses the primary key. The
- * tables change slowly (lines are added by administrators), so once per start is enough.
+ * PostgreSQL: fresh planner statistics for the queue's tables at start. Without them (a new
+ * database, or a server with autovacuum off) the planner takes `line_connector` for a few rows and
+ * scans all of it for every lookup by id, and reads a line's oldest packets with a bitmap scan
+ * that visits every deleted packet of that line again on each claim, where an index scan stops at
+ * the batch limit and marks dead entries as it passes. `line_connector` changes slowly; the
+ * packet table's shape (packets per line) is what matters, and ANALYZE only samples it.
  */
 export async function analyzeLines(db: Kysely<HubDatabase>): Promise<void> {
-  await sql`analyze line_connector, portal`.execute(db);
+  await sql`analyze line_connector, portal, packet`.execute(db);
 }
 
 /** Runs `fn` in a transaction, again (up to 5 times) when the database chose it as a deadlock victim. */
