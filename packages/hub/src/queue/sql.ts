@@ -589,15 +589,16 @@ export async function retrying<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+const RECORD_SEPARATOR = "\u001e";
+
 /**
  * PostgreSQL: a whole group in one statement. Inserts the packets in order (skipping ids already
  * queued), raises `waiting` of each line by what was inserted and sends the NOTIFY, all in the
  * statement's own transaction. If any line connector does not exist nothing is written and the
- * missing ids are returned, so the caller can refuse those callers and retry the rest. The lines
+ * missing ids are returned, so the caller can refuse those callers and retry the rest (the usual
+ * statement, PG_ENQUEUE_KNOWN, does not look for them; PG_ENQUEUE, which does, runs only then). The lines
  * are locked in id order, as the worker's settle does, so concurrent statements never deadlock.
  */
-const RECORD_SEPARATOR = "\u001e";
-
 export async function pgEnqueue(
   db: PgTarget,
   rows: PacketRow[],
@@ -699,6 +700,9 @@ const PG_CLAIM = `
       where (select v from relaxed) = 'off' and p.id = l.portal_id and l.id in (
         select r.id from line_connector r
         where r.id in (
+            -- The first candidates by turn, a bounded (top-N) sort; the outer query locks among
+            -- them, skipping lines another instance is claiming at this moment (that instance
+            -- serves them; the rest wait for the next claim).
             select c.id from line_connector c join portal cp on cp.id = c.portal_id
             where c.waiting > 0
               and (c.blocked_until is null or c.blocked_until <= $3::int8)
