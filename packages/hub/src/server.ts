@@ -95,7 +95,8 @@ export function createHub(config: HubConfig, deps: HubDeps = {}): Hub {
   const registry = createRegistry(deps.connectors ?? builtinConnectors);
   const events = new HubEventEmitter();
   const queue: QueuePort =
-    deps.queue ?? createQueue({ ...config.queue, database, box, clock, fetch: doFetch });
+    // Delivery to portals uses the queue's own undici client unless a fetch was injected (tests).
+    deps.queue ?? createQueue({ ...config.queue, database, box, clock, fetch: deps.fetch });
   const services: HubServices = {
     db: database.db,
     dialect: database.dialect,
