@@ -627,18 +627,27 @@ export async function pgEnqueue(
   return { missing: r[0]?.missing ?? [] };
 }
 
-const PG_ENQUEUE = `
+/**
+ * The two enqueue statements share their rows, insert and line update; they differ in whether
+ * missing lines are looked for first (`checked`) and in what they answer.
+ */
+function enqueueStatement(checked: boolean, answer: string): string {
+  return `
     with input as (
       select * from unnest($1::text[], $2::text[], $3::text[], string_to_array($4::text, chr(30)), $5::int[], $6::int8[])
         with ordinality as u(id, lcid, type, body, size, created_ms, ord)
-    ),
+    ),${
+      checked
+        ? `
     missing as (
       select distinct lcid from input where not exists (select 1 from line_connector l where l.id = input.lcid)
-    ),
+    ),`
+        : ""
+    }
     ins as (
       insert into packet (id, line_connector_id, type, body, size, created_ms)
       select id, lcid, type, body, size, created_ms from input
-      where not exists (select 1 from missing) order by ord
+      ${checked ? "where not exists (select 1 from missing) " : ""}order by ord
       on conflict (id) do nothing
       returning line_connector_id
     ),
@@ -651,8 +660,13 @@ const PG_ENQUEUE = `
       update line_connector l set waiting = l.waiting + cnt.n, updated_ms = $7::int8
       from lk join cnt on cnt.line_connector_id = lk.id where l.id = lk.id returning l.id
     )
-    select (select array_agg(lcid) from missing) as missing, (select count(*) from upd) as lines,
-      pg_notify('${NOTIFY_CHANNEL}', $8::text)`;
+    select ${answer}, pg_notify('${NOTIFY_CHANNEL}', $8::text)`;
+}
+
+const PG_ENQUEUE = enqueueStatement(
+  true,
+  "(select array_agg(lcid) from missing) as missing, (select count(*) from upd) as lines",
+);
 
 /**
  * The usual case, every line known: no check for missing lines up front. A line that is gone
@@ -661,29 +675,11 @@ const PG_ENQUEUE = `
  * then runs PG_ENQUEUE, which says which lines are missing.
  */
 const LINE_MISSING_MARK = "openlines: a line connector of this group does not exist";
-const PG_ENQUEUE_KNOWN = `
-    with input as (
-      select * from unnest($1::text[], $2::text[], $3::text[], string_to_array($4::text, chr(30)), $5::int[], $6::int8[])
-        with ordinality as u(id, lcid, type, body, size, created_ms, ord)
-    ),
-    ins as (
-      insert into packet (id, line_connector_id, type, body, size, created_ms)
-      select id, lcid, type, body, size, created_ms from input order by ord
-      on conflict (id) do nothing
-      returning line_connector_id
-    ),
-    cnt as (select line_connector_id, count(*)::int as n from ins group by line_connector_id),
-    lk as (
-      select id from line_connector where id in (select line_connector_id from cnt)
-      order by id for no key update
-    ),
-    upd as (
-      update line_connector l set waiting = l.waiting + cnt.n, updated_ms = $7::int8
-      from lk join cnt on cnt.line_connector_id = lk.id where l.id = lk.id returning l.id
-    )
-    select cast(case when (select count(*) from upd) < (select count(*) from cnt)
-      then '${LINE_MISSING_MARK}' end as int) as failed,
-      pg_notify('${NOTIFY_CHANNEL}', $8::text)`;
+const PG_ENQUEUE_KNOWN = enqueueStatement(
+  false,
+  `cast(case when (select count(*) from upd) < (select count(*) from cnt)
+      then '${LINE_MISSING_MARK}' end as int) as failed`,
+);
 
 /**
  * The worker's own statements on PostgreSQL commit without waiting for the WAL flush
