@@ -316,9 +316,11 @@ class HubQueue implements Queue {
             break;
           }
           this.#ahead.push(...claimed);
+          for (const line of this.#ahead.splice(0, free)) this.#launch(line);
           if (claimed.length < want && !this.#again) await this.#armWakeTimer(now);
+        } else {
+          for (const line of this.#ahead.splice(0, free)) this.#launch(line);
         }
-        for (const line of this.#ahead.splice(0, free)) this.#launch(line);
       } while (this.#again && this.#running);
     } catch (error) {
       this.events.emit("worker:error", { where: "pump", error });
