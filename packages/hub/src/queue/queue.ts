@@ -302,6 +302,7 @@ class HubQueue implements Queue {
         const free = this.#freeSlots();
         if (free <= 0 || !this.#running) break;
         const now = this.#o.clock.now();
+        let short = false;
         if (this.#ahead.length < free) {
           // Claim the lines for these slots and a round's worth more, held here in order: one
           // claim statement (a scan of the ready lines) serves many deliveries.
@@ -316,11 +317,11 @@ class HubQueue implements Queue {
             break;
           }
           this.#ahead.push(...claimed);
-          for (const line of this.#ahead.splice(0, free)) this.#launch(line);
-          if (claimed.length < want && !this.#again) await this.#armWakeTimer(now);
-        } else {
-          for (const line of this.#ahead.splice(0, free)) this.#launch(line);
+          short = claimed.length < want;
         }
+        // Launch before looking up the next wake time, so no line waits behind that query.
+        for (const line of this.#ahead.splice(0, free)) this.#launch(line);
+        if (short && !this.#again) await this.#armWakeTimer(now);
       } while (this.#again && this.#running);
     } catch (error) {
       this.events.emit("worker:error", { where: "pump", error });
