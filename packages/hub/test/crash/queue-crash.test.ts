@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,6 +9,7 @@ import { SecretBox } from "../../src/store/settings-crypto.js";
 import { openHubDatabase } from "../queue/helpers.js";
 import { insertLine } from "../support/lines.js";
 import { type PortalStub, startPortalStub } from "../support/portal-stub.js";
+import { type ReadyProcess, spawnReady } from "../support/ready-process.js";
 
 /**
  * Crash test: a real hub queue process delivers to a portal stub in this process while senders
@@ -23,31 +23,8 @@ const script = join(here, "queue-process.ts");
 const KILLS = Number(process.env.OPENLINES_CRASH_KILLS ?? 8);
 const HUB_KEY = "crash-test-hub-key-0123456789abcdef";
 
-interface Child {
-  proc: ChildProcess;
-  port: Promise<number>;
-  exited: Promise<void>;
-}
-
-function spawnHub(url: string): Child {
-  const proc = spawn(process.execPath, ["--import", "tsx", script], {
-    env: { ...process.env, OL_DB_URL: url, OL_HUB_KEY: HUB_KEY, OL_LEASE_MS: "1000" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const exited = new Promise<void>((r) => proc.once("exit", () => r()));
-  const port = new Promise<number>((resolve, reject) => {
-    let out = "";
-    proc.stdout?.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /READY (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    proc.once("exit", (code, signal) =>
-      reject(new Error(`hub process exited (${code ?? signal}) before ready`)),
-    );
-  });
-  port.catch(() => {});
-  return { proc, port, exited };
+function spawnHub(url: string): ReadyProcess {
+  return spawnReady(script, { OL_DB_URL: url, OL_HUB_KEY: HUB_KEY, OL_LEASE_MS: "1000" });
 }
 
 function packet(portal: string, line: string): Packet {
@@ -136,7 +113,7 @@ describe("queue crash test", () => {
       };
       const senders = Array.from({ length: 4 }, () => sender());
 
-      let child: Child | undefined;
+      let child: ReadyProcess | undefined;
       try {
         for (let k = 0; k <= KILLS; k++) {
           child = spawnHub(test.url);

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
@@ -10,6 +9,7 @@ import { type CorePortal, freePort, startCorePortal } from "../../../portal/test
 import { PortalRepository } from "../../src/portals/index.js";
 import { SecretBox } from "../../src/store/settings-crypto.js";
 import { pollUntil } from "../queue/helpers.js";
+import { type ReadyProcess, spawnReady } from "../support/ready-process.js";
 import { FakeBotApi, TOKEN } from "../telegram/fake-bot-api.js";
 import { openFullHubDatabase } from "./rig.js";
 
@@ -30,35 +30,13 @@ const HUB_KEY = "kill-test-hub-key-0123456789abcdef";
 // The outbox's claim lasts 60 s; each restart moves the hub clock this much further ahead.
 const CLOCK_STEP_MS = 61_000;
 
-interface Child {
-  proc: ChildProcess;
-  port: Promise<number>;
-  exited: Promise<void>;
-}
-
-function spawnHub(url: string, telegramApi: string, offsetMs: number): Child {
-  const proc = spawn(process.execPath, ["--import", "tsx", script], {
-    env: {
-      ...process.env,
-      OL_DB_URL: url,
-      OL_HUB_KEY: HUB_KEY,
-      OL_TELEGRAM_API: telegramApi,
-      OL_CLOCK_OFFSET_MS: String(offsetMs),
-    },
-    stdio: ["ignore", "pipe", "inherit"],
+function spawnHub(url: string, telegramApi: string, offsetMs: number): ReadyProcess {
+  return spawnReady(script, {
+    OL_DB_URL: url,
+    OL_HUB_KEY: HUB_KEY,
+    OL_TELEGRAM_API: telegramApi,
+    OL_CLOCK_OFFSET_MS: String(offsetMs),
   });
-  const exited = new Promise<void>((r) => proc.once("exit", () => r()));
-  const port = new Promise<number>((resolve, reject) => {
-    let out = "";
-    proc.stdout?.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /READY (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    proc.once("exit", (code, signal) => reject(new Error(`hub exited (${code ?? signal}) before ready`)));
-  });
-  port.catch(() => {});
-  return { proc, port, exited };
 }
 
 /**
@@ -158,7 +136,7 @@ describe("the hub killed with SIGKILL", () => {
         state: "active",
       });
 
-      let child: Child | undefined;
+      let child: ReadyProcess | undefined;
       let port = 0;
       let hash = "";
       const rpc = () =>
