@@ -48,6 +48,31 @@ export interface StubCore {
   record(recording: Recording | null): void;
 }
 
+/** A JSON answer with its length (the stubs keep connections alive). */
+export function answer(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/**
+ * A keep-alive HTTP server on a loopback port that hands each request to `handle` with its whole
+ * raw body (signatures are over the bytes); a handler that throws answers 500.
+ */
+export async function listenWithBodies(
+  handle: (req: IncomingMessage, res: ServerResponse, raw: Buffer) => Promise<void>,
+): Promise<Server> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      handle(req, res, Buffer.concat(chunks)).catch(() => answer(res, 500, '{"error":"stub"}'));
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return server;
+}
+
 export async function startStubCore(options: { secret: string; onComplete: () => void }): Promise<StubCore> {
   let current: Recording | null = null;
   const seen = new MemorySeenIds();
@@ -67,11 +92,6 @@ export async function startStubCore(options: { secret: string; onComplete: () =>
     }
     rec.arrivals[index] = at;
     if (Atomics.add(rec.counters, Counter.arrived, 1) + 1 === rec.expected) options.onComplete();
-  };
-
-  const answer = (res: ServerResponse, status: number, body: string): void => {
-    res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-    res.end(body);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> => {
@@ -96,15 +116,7 @@ export async function startStubCore(options: { secret: string; onComplete: () =>
     answer(res, 200, JSON.stringify({ taken: ids }));
   };
 
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      handle(req, res, Buffer.concat(chunks)).catch(() => answer(res, 500, '{"error":"stub"}'));
-    });
-  });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const server = await listenWithBodies(handle);
   const { port } = server.address() as AddressInfo;
   return {
     server,

@@ -1,6 +1,7 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { MemorySeenIds, verifySignature } from "@openlines/protocol/signing";
+import { answer, listenWithBodies } from "../portal-stub-core.js";
 import { benchNow } from "../stats.js";
 import { reportFailure, serveParent } from "./child.js";
 import { seqOf } from "./telegram.js";
@@ -22,11 +23,6 @@ let rejected = 0;
 let waiters: { count: number; resolve: () => void }[] = [];
 
 const stats = () => ({ type: "stats", arrived: arrivals.size, duplicates, requests, rejected });
-
-function answer(res: ServerResponse, status: number, body: string) {
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-  res.end(body);
-}
 
 async function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer) {
   requests++;
@@ -59,15 +55,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer) {
 }
 
 async function main() {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      handle(req, res, Buffer.concat(chunks)).catch(() => answer(res, 500, '{"error":"stub"}'));
-    });
-  });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const server = await listenWithBodies(handle);
   serveParent({
     stats,
     reset: () => {
