@@ -32,6 +32,18 @@ interface AutocannonResult {
  * store; then the same load against a Fastify route that does nothing, the machine's ceiling.
  * After the load, waits until every acknowledged update reached the stub: `lost` must be 0.
  */
+/** The row figures of one autocannon run (timeouts count as errors). */
+function loadFigures(r: AutocannonResult) {
+  return {
+    throughput_per_s: r.throughput_per_s,
+    p50_ms: r.p50_ms,
+    p99_ms: r.p99_ms,
+    requests: r.requests,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+  };
+}
+
 export async function runIngest(o: IngestOptions): Promise<SystemRow[]> {
   const rows: SystemRow[] = [];
   const load = startChild("./load-process.ts");
@@ -81,12 +93,7 @@ export async function runIngest(o: IngestOptions): Promise<SystemRow[]> {
         rows.push({
           system: "openlines",
           store,
-          throughput_per_s: r.throughput_per_s,
-          p50_ms: r.p50_ms,
-          p99_ms: r.p99_ms,
-          requests: r.requests,
-          non2xx: r.non2xx,
-          errors: r.errors + r.timeouts,
+          ...loadFigures(r),
           lost: Math.max(0, acknowledged - got.arrived),
           duplicates: got.duplicates,
           load_avg_1m,
@@ -109,12 +116,7 @@ export async function runIngest(o: IngestOptions): Promise<SystemRow[]> {
       rows.push({
         system: "fastify-noop",
         store: "none",
-        throughput_per_s: r.throughput_per_s,
-        p50_ms: r.p50_ms,
-        p99_ms: r.p99_ms,
-        requests: r.requests,
-        non2xx: r.non2xx,
-        errors: r.errors + r.timeouts,
+        ...loadFigures(r),
         load_avg_1m,
         settings: `same load, a route that answers 200 and does nothing`,
       });
