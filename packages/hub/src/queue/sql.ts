@@ -651,14 +651,14 @@ function enqueueStatement(checked: boolean, answer: string): string {
       on conflict (id) do nothing
       returning line_connector_id
     ),
-    cnt as (select line_connector_id, count(*)::int as n from ins group by line_connector_id),
-    lk as (
-      select id from line_connector where id in (select line_connector_id from cnt)
-      order by id for no key update
-    ),
+    cnt as materialized (select line_connector_id, count(*)::int as n from ins group by line_connector_id),
+    lk as (select id from line_connector where id = any($2::text[]) order by id for no key update),
     upd as (
-      update line_connector l set waiting = l.waiting + cnt.n, updated_ms = $7::int8
-      from lk join cnt on cnt.line_connector_id = lk.id where l.id = lk.id returning l.id
+      update line_connector l
+      set waiting = l.waiting + coalesce((select cnt.n from cnt where cnt.line_connector_id = l.id), 0),
+        updated_ms = $7::int8
+      where l.id = any($2::text[]) and (select count(*) from lk) >= 0${checked ? " and not exists (select 1 from missing)" : ""}
+      returning l.id
     )
     select ${answer}, pg_notify('${NOTIFY_CHANNEL}', $8::text)`;
 }
@@ -677,7 +677,7 @@ const PG_ENQUEUE = enqueueStatement(
 const LINE_MISSING_MARK = "openlines: a line connector of this group does not exist";
 const PG_ENQUEUE_KNOWN = enqueueStatement(
   false,
-  `cast(case when (select count(*) from upd) < (select count(*) from cnt)
+  `cast(case when (select count(*) from upd) < (select count(distinct lcid) from input)
       then '${LINE_MISSING_MARK}' end as int) as failed`,
 );
 
@@ -775,24 +775,28 @@ export async function pgClaimReady(
     .map(({ served_ms: _, ...line }) => line);
 }
 
+// Every lookup is by key (`= any` on a primary key), never a join the planner may turn into a
+// scan: a prepared statement keeps the plan it got when the queue's tables were small, and a scan
+// of a packet table that has since grown costs milliseconds per settle.
 const PG_SETTLE = `
     with relaxed as (${RELAXED_COMMIT_TEXT}),
-    t as (select * from unnest($1::text[], $2::int8[]) as t(lc, seq)),
-    d as (delete from packet k using t where k.seq = t.seq and k.line_connector_id = t.lc returning k.line_connector_id),
+    d as (
+      delete from packet k where k.seq = any($1::int8[]) and k.line_connector_id = any($2::text[])
+      returning k.line_connector_id
+    ),
     c as (select line_connector_id as lc, count(*)::int as n from d group by line_connector_id),
-    s as (select id from line_connector where id = any($3::text[]) order by id for no key update)
+    s as (select id from line_connector where id = any($2::text[]) order by id for no key update)
     update line_connector l set
-      waiting = l.waiting - coalesce(c.n, 0),
-      attempts = case when l.lease_owner = $4::text then 0 else l.attempts end,
-      blocked_until = case when l.lease_owner = $4::text then null else l.blocked_until end,
-      first_failure_ms = case when l.lease_owner = $4::text then null else l.first_failure_ms end,
-      served_ms = case when l.lease_owner = $4::text then $5::int8 else l.served_ms end,
-      lease_until = case when l.lease_owner = $4::text then null else l.lease_until end,
-      lease_owner = case when l.lease_owner = $4::text then null else l.lease_owner end,
-      updated_ms = $5::int8
-    from s left join c on c.lc = s.id
-    where l.id = s.id and (select v from relaxed) = 'off'
-    returning l.id, coalesce(c.n, 0) as n`;
+      waiting = l.waiting - coalesce((select c.n from c where c.lc = l.id), 0),
+      attempts = case when l.lease_owner = $3::text then 0 else l.attempts end,
+      blocked_until = case when l.lease_owner = $3::text then null else l.blocked_until end,
+      first_failure_ms = case when l.lease_owner = $3::text then null else l.first_failure_ms end,
+      served_ms = case when l.lease_owner = $3::text then $4::int8 else l.served_ms end,
+      lease_until = case when l.lease_owner = $3::text then null else l.lease_until end,
+      lease_owner = case when l.lease_owner = $3::text then null else l.lease_owner end,
+      updated_ms = $4::int8
+    where l.id = any($2::text[]) and (select count(*) from s) >= 0 and (select v from relaxed) = 'off'
+    returning l.id, coalesce((select c.n from c where c.lc = l.id), 0) as n`;
 
 export interface TakenBatch {
   line: string;
@@ -813,11 +817,9 @@ export async function pgSettleTakenMany(
   me: string,
   now: number,
 ): Promise<number[]> {
-  const pairs = batches.flatMap((b) => b.seqs.map((seq) => [b.line, seq] as const));
   const lines = [...new Set(batches.map((b) => b.line))].sort();
   const rows = await pgPrepared<{ id: string; n: number }>(db, "openlines_settle", PG_SETTLE, [
-    pairs.map((p) => p[0]),
-    pairs.map((p) => p[1]),
+    batches.flatMap((b) => b.seqs),
     lines,
     me,
     now,
