@@ -698,12 +698,14 @@ const PG_CLAIM = `
         where r.id in (
             -- The first candidates by turn, a bounded (top-N) sort; the outer query locks among
             -- them, skipping lines another instance is claiming at this moment (that instance
-            -- serves them; the rest wait for the next claim).
-            select c.id from line_connector c join portal cp on cp.id = c.portal_id
+            -- serves them; the rest wait for the next claim). Disabled portals are read once
+            -- (an init plan), not joined: a join planned for "few ready lines" scanned the
+            -- portal table once per line.
+            select c.id from line_connector c
             where c.waiting > 0
               and (c.blocked_until is null or c.blocked_until <= $3::int8)
               and (c.lease_until is null or c.lease_until < $3::int8 or c.lease_owner = $1::text)
-              and cp.state <> 'disabled'
+              and c.portal_id <> all (array(select cp.id from portal cp where cp.state = 'disabled'))
               and not (c.id = any($4::text[]))
             order by c.served_ms, c.id collate "C"
             limit $5::int * 2 + 4
