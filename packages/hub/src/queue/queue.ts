@@ -189,8 +189,12 @@ class HubQueue implements Queue {
     this.#renewTimer?.cancel();
     this.#renewTimer = undefined;
     await this.#committer.drained();
-    // Batches that waited for an ack stay queued (sent_ms set); whoever claims the line next resends them.
-    await releaseLeases(this.#db, this.instanceId);
+    // Batches that waited for an ack stay queued (sent_ms set); whoever claims the line next resends
+    // them. The other instances hear of the released lines now, not at the lease's end.
+    await inTransaction(this.#db, async (trx) => {
+      await releaseLeases(trx, this.instanceId);
+      await signalChange(trx, this.#options.database.dialect, this.instanceId);
+    });
     await this.#o.transport.close();
   }
 

@@ -223,6 +223,36 @@ describeEachDialect("queue worker", (ctx) => {
     expect(f.stub.ids()).toEqual([...packets, ...packets].map((p) => p.id));
   });
 
+  it("tells the other instances when it stops, so a running one takes its lines over at once", async () => {
+    f = await fixture(ctx.url(), { answer: () => ({ body: { accepted: true } }) });
+    const lc = await f.line();
+    const old = f.queue({ instanceId: "hub-old" });
+    const other = f.queue({
+      database: await openHubDatabase(ctx.url()),
+      instanceId: "hub-other",
+      crossInstanceCheckMs: 1000,
+    });
+    const packets = [f.packet(lc)];
+    await old.enqueue(items(packets));
+    const accepted = nextEvent(old, "batch:accepted");
+    await old.start();
+    await accepted;
+    const idle = nextEvent(other, "worker:idle");
+    await other.start();
+    // The line is leased to hub-old for 30 s: hub-other waits for the lease, no sooner.
+    expect(await idle).toEqual({ timerAt: f.clock.now() + 30_001 });
+    f.stub.answer = (req) => ({ body: { taken: req.ids } });
+    const delivered = nextEvent(other, "batch:delivered");
+    await old.stop();
+    // PostgreSQL hears it without time moving; the others at the next check, one second on.
+    if (ctx.dialect !== "postgres") {
+      await new Promise((r) => setImmediate(r));
+      f.clock.advance(1000);
+    }
+    expect((await delivered).taken).toBe(1);
+    expect(f.stub.ids()).toEqual([packets[0]?.id, packets[0]?.id]);
+  });
+
   it("stops while a request hangs: waits a bounded time, then abandons it without a failed try", async () => {
     f = await fixture(ctx.url(), { answer: () => ({ hang: true }) });
     const lc = await f.line();
