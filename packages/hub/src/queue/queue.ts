@@ -544,6 +544,9 @@ class HubQueue implements Queue {
     await inTransaction(this.#db, async (trx) => {
       if (sentSeqs) await markSent(trx, sentSeqs, null);
       await settleFailure(trx, line.id, this.instanceId, now, attempts, first, until);
+      // The others arm their timer for this block's end too: the line does not depend on this
+      // instance living until then.
+      await signalChange(trx, this.#options.database.dialect, this.instanceId);
     });
     this.events.emit("batch:failed", { lineConnectorId: line.id, portalId: line.portal_id, reason, error });
     this.events.emit("line:blocked", { lineConnectorId: line.id, attempts, blockedUntil: until });

@@ -253,6 +253,33 @@ describeEachDialect("queue worker", (ctx) => {
     expect(f.stub.ids()).toEqual([packets[0]?.id, packets[0]?.id]);
   });
 
+  it("tells the other instances of a block, so they wake at its end even if the blocking one dies", async () => {
+    f = await fixture(ctx.url(), { answer: () => ({ status: 503, delayMs: 300 }) });
+    const lc = await f.line();
+    const failing = f.queue({ instanceId: "hub-failing" });
+    const other = f.queue({
+      database: await openHubDatabase(ctx.url()),
+      instanceId: "hub-other",
+      crossInstanceCheckMs: 1000,
+    });
+    await failing.enqueue(items([f.packet(lc)]));
+    const blocked = nextEvent(failing, "line:blocked");
+    await failing.start();
+    await f.stub.waitFor(() => f.stub.requests.length === 1);
+    // While hub-failing's request is out, hub-other sees the line leased and waits for the lease.
+    const started = nextEvent(other, "worker:idle");
+    await other.start();
+    expect(await started).toEqual({ timerAt: f.clock.now() + 30_001 });
+    const heard = nextEvent(other, "worker:idle");
+    const { blockedUntil } = await blocked;
+    if (ctx.dialect !== "postgres") {
+      await new Promise((r) => setImmediate(r));
+      f.clock.advance(1000);
+    }
+    // hub-other now keeps a timer for the block's end: it does not need hub-failing to live.
+    expect((await heard).timerAt).toBe(blockedUntil);
+  });
+
   it("stops while a request hangs: waits a bounded time, then abandons it without a failed try", async () => {
     f = await fixture(ctx.url(), { answer: () => ({ hang: true }) });
     const lc = await f.line();
