@@ -21,6 +21,17 @@ describeEachDialect("queue worker", (ctx) => {
     await f?.close();
   });
 
+  /** Another hub instance on the same database, through its own connection. */
+  const otherInstance = async (instanceId: string) =>
+    f.queue({ database: await openHubDatabase(ctx.url()), instanceId, crossInstanceCheckMs: 1000 });
+
+  /** PostgreSQL hears another instance at once (NOTIFY); the others at their next check, 1 s on. */
+  const untilOthersHear = async () => {
+    if (ctx.dialect === "postgres") return;
+    await new Promise((r) => setImmediate(r));
+    f.clock.advance(1000);
+  };
+
   it("delivers each line in queue order, one batch in flight at a time, packets of one chat in order", async () => {
     f = await fixture(ctx.url(), { answer: (req) => ({ body: { taken: req.ids }, delayMs: 5 }) });
     const lc = await f.line();
@@ -97,11 +108,7 @@ describeEachDialect("queue worker", (ctx) => {
     await worker.start();
     const delivered = nextEvent(worker, "batch:delivered");
     await writer.enqueue(items([f.packet(lc)]));
-    // PostgreSQL delivers without time moving; the others at the next check, one second on.
-    if (ctx.dialect !== "postgres") {
-      await new Promise((r) => setImmediate(r));
-      f.clock.advance(1000);
-    }
+    await untilOthersHear();
     await delivered;
     expect(f.stub.requests).toHaveLength(1);
   });
@@ -227,11 +234,7 @@ describeEachDialect("queue worker", (ctx) => {
     f = await fixture(ctx.url(), { answer: () => ({ body: { accepted: true } }) });
     const lc = await f.line();
     const old = f.queue({ instanceId: "hub-old" });
-    const other = f.queue({
-      database: await openHubDatabase(ctx.url()),
-      instanceId: "hub-other",
-      crossInstanceCheckMs: 1000,
-    });
+    const other = await otherInstance("hub-other");
     const packets = [f.packet(lc)];
     await old.enqueue(items(packets));
     const accepted = nextEvent(old, "batch:accepted");
@@ -244,11 +247,7 @@ describeEachDialect("queue worker", (ctx) => {
     f.stub.answer = (req) => ({ body: { taken: req.ids } });
     const delivered = nextEvent(other, "batch:delivered");
     await old.stop();
-    // PostgreSQL hears it without time moving; the others at the next check, one second on.
-    if (ctx.dialect !== "postgres") {
-      await new Promise((r) => setImmediate(r));
-      f.clock.advance(1000);
-    }
+    await untilOthersHear();
     expect((await delivered).taken).toBe(1);
     expect(f.stub.ids()).toEqual([packets[0]?.id, packets[0]?.id]);
   });
@@ -257,11 +256,7 @@ describeEachDialect("queue worker", (ctx) => {
     f = await fixture(ctx.url(), { answer: () => ({ status: 503, delayMs: 300 }) });
     const lc = await f.line();
     const failing = f.queue({ instanceId: "hub-failing" });
-    const other = f.queue({
-      database: await openHubDatabase(ctx.url()),
-      instanceId: "hub-other",
-      crossInstanceCheckMs: 1000,
-    });
+    const other = await otherInstance("hub-other");
     await failing.enqueue(items([f.packet(lc)]));
     const blocked = nextEvent(failing, "line:blocked");
     await failing.start();
@@ -272,10 +267,7 @@ describeEachDialect("queue worker", (ctx) => {
     expect(await started).toEqual({ timerAt: f.clock.now() + 30_001 });
     const heard = nextEvent(other, "worker:idle");
     const { blockedUntil } = await blocked;
-    if (ctx.dialect !== "postgres") {
-      await new Promise((r) => setImmediate(r));
-      f.clock.advance(1000);
-    }
+    await untilOthersHear();
     // hub-other now keeps a timer for the block's end: it does not need hub-failing to live.
     expect((await heard).timerAt).toBe(blockedUntil);
   });
