@@ -1,9 +1,9 @@
-import { Calls, createRpcClient, generateSecret, ManualClock, type Packet } from "@openlines/protocol";
+import { generateSecret, ManualClock, type Packet } from "@openlines/protocol";
 import { toHtml } from "@openlines/protocol/markup";
 import { describeEachDialect } from "@openlines/store/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { botframework } from "../../src/connectors/botframework/index.js";
-import { startTestHub, type TestHub, until } from "../support/hub-harness.js";
+import { type PortalRpc, startTestHub, type TestHub, until } from "../support/hub-harness.js";
 import { type PortalStub, startPortalStub } from "../support/portal-stub.js";
 import { activity } from "./activities.js";
 import { APP_ID, APP_SECRET, FakeBotConnector } from "./fake-bot-connector.js";
@@ -17,7 +17,7 @@ describeEachDialect("Bot Framework end to end through the hub", (db) => {
   let fake: FakeBotConnector;
   let stub: PortalStub;
   let t: TestHub;
-  let rpc: ReturnType<typeof createRpcClient<typeof Calls>>;
+  let rpc: PortalRpc;
   let webhookUrl = "";
   const clock = new ManualClock(Date.now());
   const line = { line: "support", connector: "botframework" };
@@ -52,8 +52,7 @@ describeEachDialect("Bot Framework end to end through the hub", (db) => {
       connectors: [botframework],
       config: { baseUrls: { botframework: { login: fake.url, openid: fake.url } } },
     });
-    await t.hub.portals.create({ id: "p1", name: "p1", baseUrl: stub.url, secret, state: "active" });
-    rpc = createRpcClient(Calls, { baseUrl: t.url, portalId: "p1", secret, now: () => clock.now() });
+    rpc = (await t.addPortal("p1", stub.url, secret)).rpc;
   });
   afterAll(async () => {
     await t?.close();
@@ -210,20 +209,7 @@ describeEachDialect("Bot Framework end to end through the hub", (db) => {
   });
 
   it("moves the App ID to another portal's line: the first line is deactivated and its portal told", async () => {
-    const secret2 = generateSecret();
-    await t.hub.portals.create({
-      id: "p2",
-      name: "p2",
-      baseUrl: "http://127.0.0.1:9",
-      secret: secret2,
-      state: "active",
-    });
-    const rpc2 = createRpcClient(Calls, {
-      baseUrl: t.url,
-      portalId: "p2",
-      secret: secret2,
-      now: () => clock.now(),
-    });
+    const { rpc: rpc2 } = await t.addPortal("p2");
     const { webhookUrl: newUrl } = await rpc2.saveSettings({ ...line, settings });
     expect(await rpc2.activate(line)).toMatchObject({ status: "active" });
     await stub.waitFor(() => packets().some((p) => p.type === "deactivate"));

@@ -1,4 +1,4 @@
-import { Calls, createRpcClient, generateSecret, ManualClock } from "@openlines/protocol";
+import { ManualClock } from "@openlines/protocol";
 import { describeEachDialect } from "@openlines/store/testing";
 import fc from "fast-check";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -76,15 +76,7 @@ describeEachDialect("webhook entry fuzzing", (db) => {
       },
     });
     // The portal is unreachable: what is queued stays queued (blocked by the manual clock).
-    const secret = generateSecret();
-    await t.hub.portals.create({
-      id: "p1",
-      name: "p1",
-      baseUrl: "http://127.0.0.1:9",
-      secret,
-      state: "active",
-    });
-    const rpc = createRpcClient(Calls, { baseUrl: t.url, portalId: "p1", secret, now: () => clock.now() });
+    const { rpc } = await t.addPortal("p1");
     const meta = { appSecret: APP_SECRET, verifyToken: VERIFY_TOKEN, graphVersion: "v21.0" };
     const lines: [string, Record<string, unknown>][] = [
       ["telegram", { botToken: TOKEN }],

@@ -1,12 +1,12 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Calls, createRpcClient, generateSecret, ManualClock, type Packet } from "@openlines/protocol";
+import { generateSecret, ManualClock, type Packet } from "@openlines/protocol";
 import { describeEachDialect } from "@openlines/store/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { form } from "../../src/connectors/form/index.js";
 import { createLivechat } from "../../src/connectors/livechat/index.js";
-import { hashOf, startTestHub, type TestHub } from "../support/hub-harness.js";
+import { hashOf, type PortalRpc, startTestHub, type TestHub } from "../support/hub-harness.js";
 import { type PortalStub, startPortalStub } from "../support/portal-stub.js";
 import { VisitorSocket } from "./harness.js";
 
@@ -19,7 +19,7 @@ const ORIGIN = "https://shop.example.com";
 describeEachDialect("live chat and site form end to end through the hub", (db) => {
   let stub: PortalStub;
   let t: TestHub;
-  let rpc: ReturnType<typeof createRpcClient<typeof Calls>>;
+  let rpc: PortalRpc;
   const clock = new ManualClock(Date.now());
   const chatLine = { line: "site-chat", connector: "livechat" };
   const formLine = { line: "site-form", connector: "form" };
@@ -36,8 +36,7 @@ describeEachDialect("live chat and site form end to end through the hub", (db) =
       queue: "real",
       connectors: [createLivechat({ uploadDir: mkdtempSync(join(tmpdir(), "lc-e2e-")) }), form],
     });
-    await t.hub.portals.create({ id: "p1", name: "p1", baseUrl: stub.url, secret, state: "active" });
-    rpc = createRpcClient(Calls, { baseUrl: t.url, portalId: "p1", secret, now: () => clock.now() });
+    rpc = (await t.addPortal("p1", stub.url, secret)).rpc;
     const chat = await rpc.saveSettings({
       ...chatLine,
       settings: { allowedOrigins: [ORIGIN], title: "Help" },

@@ -1,10 +1,10 @@
-import { Calls, createRpcClient, generateSecret, ManualClock, type Packet } from "@openlines/protocol";
+import { generateSecret, ManualClock, type Packet } from "@openlines/protocol";
 import { describeEachDialect } from "@openlines/store/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { facebook } from "../../src/connectors/facebook/index.js";
 import { instagram } from "../../src/connectors/instagram/index.js";
 import { whatsapp } from "../../src/connectors/whatsapp/index.js";
-import { startTestHub, type TestHub, until } from "../support/hub-harness.js";
+import { type PortalRpc, startTestHub, type TestHub, until } from "../support/hub-harness.js";
 import { type PortalStub, startPortalStub } from "../support/portal-stub.js";
 import { APP_SECRET, FakeGraph, PHONE_ID, VERIFY_TOKEN, WA_TOKEN, WABA_ID } from "./fake-graph.js";
 import { CUSTOMER, waMessage, waStatus } from "./payloads.js";
@@ -17,7 +17,7 @@ describeEachDialect("WhatsApp end to end through the hub", (db) => {
   let fake: FakeGraph;
   let stub: PortalStub;
   let t: TestHub;
-  let rpc: ReturnType<typeof createRpcClient<typeof Calls>>;
+  let rpc: PortalRpc;
   let webhookUrl = "";
   const clock = new ManualClock(Date.now());
   const line = { line: "sales", connector: "whatsapp" };
@@ -37,8 +37,7 @@ describeEachDialect("WhatsApp end to end through the hub", (db) => {
       connectors: [whatsapp, facebook, instagram],
       config: { baseUrls: { whatsapp: { graph: fake.url } } },
     });
-    await t.hub.portals.create({ id: "p1", name: "p1", baseUrl: stub.url, secret, state: "active" });
-    rpc = createRpcClient(Calls, { baseUrl: t.url, portalId: "p1", secret, now: () => clock.now() });
+    rpc = (await t.addPortal("p1", stub.url, secret)).rpc;
   });
   afterAll(async () => {
     await t?.close();

@@ -1,9 +1,9 @@
-import { Calls, createRpcClient, generateSecret, ManualClock, type Packet } from "@openlines/protocol";
+import { generateSecret, ManualClock, type Packet } from "@openlines/protocol";
 import { describeEachDialect } from "@openlines/store/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { facebook } from "../../src/connectors/facebook/index.js";
 import { instagram } from "../../src/connectors/instagram/index.js";
-import { startTestHub, type TestHub } from "../support/hub-harness.js";
+import { type PortalRpc, startTestHub, type TestHub } from "../support/hub-harness.js";
 import { type PortalStub, startPortalStub } from "../support/portal-stub.js";
 import { APP_SECRET, FakeGraph, IG_ID, IG_TOKEN, PAGE_ID, PAGE_TOKEN, VERIFY_TOKEN } from "./fake-graph.js";
 import { fromUser, IGSID, PSID, pageBody, T0 } from "./payloads.js";
@@ -13,7 +13,7 @@ describeEachDialect("Messenger and Instagram end to end through the hub", (db) =
   let fake: FakeGraph;
   let stub: PortalStub;
   let t: TestHub;
-  let rpc: ReturnType<typeof createRpcClient<typeof Calls>>;
+  let rpc: PortalRpc;
   const urls: Record<string, string> = {};
   const clock = new ManualClock(Date.now());
   const fb = { line: "social", connector: "facebook" };
@@ -36,8 +36,7 @@ describeEachDialect("Messenger and Instagram end to end through the hub", (db) =
       connectors: [facebook, instagram],
       config: { baseUrls: { facebook: { graph: fake.url }, instagram: { graph: fake.url } } },
     });
-    await t.hub.portals.create({ id: "p1", name: "p1", baseUrl: stub.url, secret, state: "active" });
-    rpc = createRpcClient(Calls, { baseUrl: t.url, portalId: "p1", secret, now: () => clock.now() });
+    rpc = (await t.addPortal("p1", stub.url, secret)).rpc;
     const meta = { appSecret: APP_SECRET, verifyToken: VERIFY_TOKEN };
     urls.facebook = (
       await rpc.saveSettings({ ...fb, settings: { pageId: PAGE_ID, pageAccessToken: PAGE_TOKEN, ...meta } })

@@ -20,11 +20,15 @@ export interface TestHub {
   queue: FakeQueue;
   clock: Clock;
   errors: unknown[];
-  /** Registers an active portal directly in the database and returns an RPC client for it. */
+  /**
+   * Registers an active portal directly in the database and returns an RPC client for it (at a
+   * port nothing listens on unless `baseUrl` is given; a new secret unless `secret` is).
+   */
   addPortal(
     id: string,
     baseUrl?: string,
-  ): Promise<{ id: string; secret: string; rpc: ReturnType<typeof rpcFor> }>;
+    secret?: string,
+  ): Promise<{ id: string; secret: string; rpc: PortalRpc }>;
   /** POSTs a signed echo webhook. */
   webhook(hash: string, update: unknown, secret?: string): Promise<Response>;
   count(table: keyof HubDatabase): Promise<number>;
@@ -34,6 +38,9 @@ export interface TestHub {
 function rpcFor(url: string, portalId: string, secret: string, clock: Clock) {
   return createRpcClient(Calls, { baseUrl: url, portalId, secret, now: () => clock.now() });
 }
+
+/** A portal's RPC client towards a test hub. */
+export type PortalRpc = ReturnType<typeof rpcFor>;
 
 /** A hub on a fresh test database, listening on 127.0.0.1:0, with the echo connector and its fake platform. */
 export async function startTestHub(
@@ -76,8 +83,7 @@ export async function startTestHub(
     queue: fake,
     clock,
     errors,
-    async addPortal(id, baseUrl = "http://127.0.0.1:9") {
-      const secret = generateSecret();
+    async addPortal(id, baseUrl = "http://127.0.0.1:9", secret = generateSecret()) {
       await hub.portals.create({ id, name: id, baseUrl, secret, state: "active" });
       return { id, secret, rpc: rpcFor(url, id, secret, clock) };
     },

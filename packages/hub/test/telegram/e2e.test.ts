@@ -1,8 +1,8 @@
-import { Calls, createRpcClient, generateSecret, ManualClock, type Packet } from "@openlines/protocol";
+import { generateSecret, ManualClock, type Packet } from "@openlines/protocol";
 import { describeEachDialect } from "@openlines/store/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { telegram } from "../../src/connectors/telegram/index.js";
-import { startTestHub, type TestHub, until } from "../support/hub-harness.js";
+import { type PortalRpc, startTestHub, type TestHub, until } from "../support/hub-harness.js";
 import { type PortalStub, startPortalStub } from "../support/portal-stub.js";
 import { FakeBotApi, TOKEN } from "./fake-bot-api.js";
 
@@ -14,7 +14,7 @@ describeEachDialect("Telegram end to end through the hub", (db) => {
   let fake: FakeBotApi;
   let stub: PortalStub;
   let t: TestHub;
-  let rpc: ReturnType<typeof createRpcClient<typeof Calls>>;
+  let rpc: PortalRpc;
   let webhookUrl = "";
   const clock = new ManualClock(Date.now());
   const line = { line: "support", connector: "telegram" };
@@ -41,8 +41,7 @@ describeEachDialect("Telegram end to end through the hub", (db) => {
       connectors: [telegram],
       config: { baseUrls: { telegram: { api: fake.url } } },
     });
-    await t.hub.portals.create({ id: "p1", name: "p1", baseUrl: stub.url, secret, state: "active" });
-    rpc = createRpcClient(Calls, { baseUrl: t.url, portalId: "p1", secret, now: () => clock.now() });
+    rpc = (await t.addPortal("p1", stub.url, secret)).rpc;
   });
   afterAll(async () => {
     await t?.close();
@@ -255,20 +254,7 @@ describeEachDialect("Telegram end to end through the hub", (db) => {
   });
 
   it("moves the bot to another portal's line: the first portal is told, and its deactivation leaves the new webhook alone", async () => {
-    const secret2 = generateSecret();
-    await t.hub.portals.create({
-      id: "p2",
-      name: "p2",
-      baseUrl: "http://127.0.0.1:9",
-      secret: secret2,
-      state: "active",
-    });
-    const rpc2 = createRpcClient(Calls, {
-      baseUrl: t.url,
-      portalId: "p2",
-      secret: secret2,
-      now: () => clock.now(),
-    });
+    const { rpc: rpc2 } = await t.addPortal("p2");
     const oldSecret = fake.webhook.secret_token;
     const { webhookUrl: newUrl } = await rpc2.saveSettings({ ...line, settings: { botToken: TOKEN } });
     await rpc2.activate(line);
