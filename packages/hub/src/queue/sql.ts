@@ -286,15 +286,7 @@ export async function deleteLinePackets(db: Db, line: string, ids: string[]): Pr
 
 /** Deletes these packets of one line and lowers its `waiting`; returns how many were still queued. */
 export async function deletePackets(db: Db, line: string, ids: string[], now: number): Promise<number> {
-  let n = 0;
-  for (const part of chunks(ids)) {
-    const res = await db
-      .deleteFrom("packet")
-      .where("line_connector_id", "=", line)
-      .where("id", "in", part)
-      .executeTakeFirst();
-    n += Number(res.numDeletedRows ?? 0);
-  }
+  const n = await deleteLinePackets(db, line, ids);
   if (n > 0) await addWaiting(db, new Map([[line, -n]]), now);
   return n;
 }
