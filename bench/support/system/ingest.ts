@@ -26,12 +26,6 @@ interface AutocannonResult {
   seqEnd: number;
 }
 
-/**
- * Scenario `ingest`: Telegram webhooks at full speed from autocannon (its own process) against the
- * real hub (its own process, delivering to a signature-checking portal stub in a third), for each
- * store; then the same load against a Fastify route that does nothing, the machine's ceiling.
- * After the load, waits until every acknowledged update reached the stub: `lost` must be 0.
- */
 /** The row figures of one autocannon run (timeouts count as errors). */
 function loadFigures(r: AutocannonResult) {
   return {
@@ -44,6 +38,12 @@ function loadFigures(r: AutocannonResult) {
   };
 }
 
+/**
+ * Scenario `ingest`: Telegram webhooks at full speed from autocannon (its own process) against the
+ * real hub (its own process, delivering to a signature-checking portal stub in a third), for each
+ * store; then the same load against a Fastify route that does nothing, the machine's ceiling.
+ * After the load, waits until every acknowledged update reached the stub: `lost` must be 0.
+ */
 export async function runIngest(o: IngestOptions): Promise<SystemRow[]> {
   const rows: SystemRow[] = [];
   const load = startChild("./load-process.ts");

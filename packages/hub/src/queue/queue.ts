@@ -18,7 +18,7 @@ import { blockUntil, type ResolvedOptions, resolveOptions } from "./options.js";
 import {
   ackPackets,
   addWaiting,
-  analyzeLines,
+  analyzeQueueTables,
   type ClaimedLine,
   claimLines,
   countDeadLetters,
@@ -129,6 +129,11 @@ class HubQueue implements Queue {
   get #db() {
     return this.#options.database.db;
   }
+
+  /** Inside a transaction that changed the queue: the other instances hear of it when it commits. */
+  #signalOthers(trx: Parameters<typeof signalChange>[0]): Promise<void> {
+    return signalChange(trx, this.#options.database.dialect, this.instanceId);
+  }
   /** PostgreSQL: the pool, for the hot statements prepared once per connection (sql.ts pgPrepared). */
   get #pg(): PgTarget {
     return this.#options.database.pgPool ?? this.#db;
@@ -144,7 +149,7 @@ class HubQueue implements Queue {
   async start(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
-    if (this.#options.database.dialect === "postgres") await analyzeLines(this.#db);
+    if (this.#options.database.dialect === "postgres") await analyzeQueueTables(this.#db);
     this.#cross = crossInstanceWake({
       database: this.#options.database,
       clock: this.#o.clock,
@@ -193,7 +198,7 @@ class HubQueue implements Queue {
     // them. The other instances hear of the released lines now, not at the lease's end.
     await inTransaction(this.#db, async (trx) => {
       await releaseLeases(trx, this.instanceId);
-      await signalChange(trx, this.#options.database.dialect, this.instanceId);
+      await this.#signalOthers(trx);
     });
     await this.#o.transport.close();
   }
@@ -201,10 +206,9 @@ class HubQueue implements Queue {
   async ack(portalId: string, ids: string[]): Promise<number> {
     if (ids.length === 0) return 0;
     const now = this.#o.clock.now();
-    const { dialect } = this.#options.database;
     const perLine = await inTransaction(this.#db, async (trx) => {
       const m = await ackPackets(trx, portalId, ids, now);
-      if (m.size > 0) await signalChange(trx, dialect, this.instanceId);
+      if (m.size > 0) await this.#signalOthers(trx);
       return m;
     });
     let count = 0;
@@ -256,7 +260,7 @@ class HubQueue implements Queue {
         trx,
         back.map((r) => r.seq),
       );
-      await signalChange(trx, dialect, this.instanceId);
+      await this.#signalOthers(trx);
       return back.length;
     });
     if (moved > 0) this.#wake();
@@ -546,7 +550,7 @@ class HubQueue implements Queue {
       await settleFailure(trx, line.id, this.instanceId, now, attempts, first, until);
       // The others arm their timer for this block's end too: the line does not depend on this
       // instance living until then.
-      await signalChange(trx, this.#options.database.dialect, this.instanceId);
+      await this.#signalOthers(trx);
     });
     this.events.emit("batch:failed", { lineConnectorId: line.id, portalId: line.portal_id, reason, error });
     this.events.emit("line:blocked", { lineConnectorId: line.id, attempts, blockedUntil: until });

@@ -43,7 +43,7 @@ function transient(e: unknown): boolean {
  * the batch limit and marks dead entries as it passes. `line_connector` changes slowly; the
  * packet table's shape (packets per line) is what matters, and ANALYZE only samples it.
  */
-export async function analyzeLines(db: Kysely<HubDatabase>): Promise<void> {
+export async function analyzeQueueTables(db: Kysely<HubDatabase>): Promise<void> {
   await sql`analyze line_connector, portal, packet`.execute(db);
 }
 
