@@ -13,7 +13,7 @@ import { lineCount, lineId, packetFor, portalId, portalOfLine } from "../support
  * The openlines queue on a fresh database of `dialect`: portals and line connectors inserted as
  * rows, `enqueue` of one packet per call (the queue groups concurrent calls into one commit),
  * the delivery worker batching each line's packets into one signed request to the stub.
- * Queue options are the defaults unless BENCH_OL_CONCURRENCY / BENCH_OL_BATCH are set.
+ * Queue options are the defaults unless BENCH_OL_CONCURRENCY / BENCH_OL_BATCH / BENCH_OL_LINGER are set.
  */
 export function openlines(dialect: DialectName): System {
   return {
@@ -62,19 +62,28 @@ async function startOpenlines(dialect: DialectName, ctx: RunContext) {
   }
   const concurrency = process.env.BENCH_OL_CONCURRENCY ? Number(process.env.BENCH_OL_CONCURRENCY) : undefined;
   const batchMaxPackets = process.env.BENCH_OL_BATCH ? Number(process.env.BENCH_OL_BATCH) : undefined;
+  const lingerMs = process.env.BENCH_OL_LINGER ? Number(process.env.BENCH_OL_LINGER) : undefined;
   // BENCH_OL_QUEUE_MODULE: try a patched copy of the queue (diagnostic, never for published figures).
   const patched = process.env.BENCH_OL_QUEUE_MODULE;
   const { createQueue }: typeof import("@openlines/hub/queue/index") = patched
     ? await import(patched)
     : await import("@openlines/hub/queue/index");
-  const queue = createQueue({ database, box, dispatcher: ctx.http.agent, concurrency, batchMaxPackets });
+  const queue = createQueue({
+    database,
+    box,
+    dispatcher: ctx.http.agent,
+    concurrency,
+    batchMaxPackets,
+    lingerMs,
+  });
   await queue.start();
   return {
     settings:
       `enqueue one packet per call; queue defaults` +
       (process.env.BENCH_OL_QUEUE_MODULE ? ` (PATCHED QUEUE ${process.env.BENCH_OL_QUEUE_MODULE})` : "") +
       (concurrency ? `, concurrency ${concurrency}` : "") +
-      (batchMaxPackets ? `, batch ${batchMaxPackets}` : ""),
+      (batchMaxPackets ? `, batch ${batchMaxPackets}` : "") +
+      (lingerMs !== undefined ? `, linger ${lingerMs} ms` : ""),
     enqueue: (i: number) =>
       queue.enqueue([{ lineConnectorId: lineConnectorId(i % lineCount(w)), packet: packetFor(w, i) }]),
     stop: async () => {

@@ -150,11 +150,14 @@ export const Packet = z.discriminatedUnion("type", [
 export type Packet = z.infer<typeof Packet>;
 export type PacketOf<T extends PacketType> = Extract<Packet, { type: T }>;
 
-/** The body of one hub → portal delivery: a batch of one line's oldest packets. */
+/**
+ * The body of one hub → portal delivery: the oldest packets of one or more of the portal's lines,
+ * each line's packets oldest first. `line` is there when the packets are all of that line.
+ */
 export const DeliveryRequest = z.object({
   version: z.literal(FORMAT_VERSION),
   portal: id,
-  line: id,
+  line: id.optional(),
   packets: z.array(Packet).min(1).max(10_000),
 });
 export type DeliveryRequest = z.infer<typeof DeliveryRequest>;

@@ -86,7 +86,12 @@ export async function postBatch(o: PostBatchOptions): Promise<DeliveryOutcome> {
   }
 }
 
-/** The request body built from stored packet JSON without parsing it again. */
-export function deliveryBody(portal: string, line: string, packetBodies: string[]): string {
-  return `{"version":1,"portal":${JSON.stringify(portal)},"line":${JSON.stringify(line)},"packets":[${packetBodies.join(",")}]}`;
+/**
+ * The request body built from stored packet JSON without parsing it again. `line` is given when
+ * every packet is of that line; a request carrying several lines of the portal leaves it out (each
+ * packet names its line).
+ */
+export function deliveryBody(portal: string, line: string | undefined, packetBodies: string[]): string {
+  const lineField = line === undefined ? "" : `"line":${JSON.stringify(line)},`;
+  return `{"version":1,"portal":${JSON.stringify(portal)},${lineField}"packets":[${packetBodies.join(",")}]}`;
 }

@@ -35,8 +35,18 @@ export interface QueueOptions {
   ackDeadlineMs?: number;
   /** A line claimed by an instance that stopped renewing is taken over after this. Default 30 s. */
   leaseMs?: number;
-  /** Lines delivered in parallel by this instance (requests in flight). Default 32. */
+  /**
+   * Requests in flight from this instance. One request carries the batches of one or more of a
+   * portal's lines. Default 32.
+   */
   concurrency?: number;
+  /**
+   * Once the worker has caught up (its last claim found fewer portals ready than it had room
+   * for), it waits until this long after that claim before claiming again, so packets arriving
+   * together go out in fewer, larger requests. Real time, not the injected clock: it paces the
+   * worker, it is not part of the schedule. 0 claims at once. Default 20 ms.
+   */
+  lingerMs?: number;
   /**
    * A request still unanswered after this stops counting against `concurrency` (its line stays
    * held), so a portal that hangs does not hold up the others. Default 2 s.

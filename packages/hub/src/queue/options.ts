@@ -19,6 +19,7 @@ export const queueDefaults = Object.freeze({
   ackDeadlineMs: 30_000,
   leaseMs: 30_000,
   concurrency: 32,
+  lingerMs: 20,
   slowRequestMs: 2000,
   crossInstanceCheckMs: 1000,
   stopTimeoutMs: 10_000,
@@ -37,6 +38,7 @@ export interface ResolvedOptions {
   ackDeadlineMs: number;
   leaseMs: number;
   concurrency: number;
+  lingerMs: number;
   slowRequestMs: number;
   crossInstanceCheckMs: number;
   stopTimeoutMs: number;
@@ -57,6 +59,7 @@ export function resolveOptions(o: QueueOptions): ResolvedOptions {
     ackDeadlineMs: o.ackDeadlineMs ?? d.ackDeadlineMs,
     leaseMs: o.leaseMs ?? d.leaseMs,
     concurrency: Math.max(1, o.concurrency ?? d.concurrency),
+    lingerMs: Math.max(0, o.lingerMs ?? d.lingerMs),
     slowRequestMs: o.slowRequestMs ?? d.slowRequestMs,
     crossInstanceCheckMs: o.crossInstanceCheckMs ?? d.crossInstanceCheckMs,
     stopTimeoutMs: o.stopTimeoutMs ?? d.stopTimeoutMs,

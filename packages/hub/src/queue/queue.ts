@@ -3,7 +3,7 @@ import { type DeadLetter, OpenlinesError } from "@openlines/protocol";
 import { sql } from "kysely";
 import type { SecretBox } from "../store/settings-crypto.js";
 import { Coalescer } from "./coalesce.js";
-import { deliveryBody, postBatch } from "./deliver.js";
+import { type DeliveryOutcome, deliveryBody, postBatch } from "./deliver.js";
 import { GroupCommitter } from "./group-commit.js";
 import type {
   LineQueueState,
@@ -19,6 +19,7 @@ import {
   ackPackets,
   addWaiting,
   analyzeQueueTables,
+  type BatchPacket,
   type ClaimedLine,
   claimLines,
   countDeadLetters,
@@ -48,18 +49,35 @@ import {
 } from "./sql.js";
 import { type CrossInstanceWake, crossInstanceWake } from "./wake.js";
 
-/** One line this instance holds: a request in flight, or a batch waiting for the portal's `ack`. */
+/**
+ * One request to a portal in flight: it carries the batches of one or more of that portal's
+ * lines (as many as fit in `batchMaxBytes`), and takes one slot of `concurrency`.
+ */
+interface Sending {
+  controller: AbortController;
+  /** Set once the request has gone unanswered for `slowRequestMs`: it no longer takes a slot. */
+  slow: boolean;
+  slowTimer?: { cancel(): void };
+}
+
+/** One line this instance holds: its batch in a request, or waiting for the portal's `ack`. */
 interface Flight {
   line: ClaimedLine;
-  controller: AbortController;
+  sending: Sending;
   done: Promise<void>;
-  /** Set once the request has gone unanswered for `slowRequestMs`: it no longer takes a slot. */
-  slow?: boolean;
-  slowTimer?: { cancel(): void };
   awaiting?: { seqs: number[]; ids: string[]; timer: { cancel(): void } };
 }
 
+/** A line's batch as it went out, and what the portal answered to the request carrying it. */
+interface Sent {
+  batch: BatchPacket[];
+  outcome: DeliveryOutcome;
+}
+
 type Timer = { cancel(): void };
+
+/** Most packets in one delivery request (the protocol's limit, `DeliveryRequest`). */
+const REQUEST_MAX_PACKETS = 10_000;
 
 class TypedEmitter implements QueueEventEmitter {
   readonly #ee = new EventEmitter();
@@ -106,6 +124,9 @@ class HubQueue implements Queue {
   #wakeTimer: Timer | undefined;
   #wakeAt: number | undefined;
   #retryTimer: Timer | undefined;
+  /** When the last claim that found fewer portals ready than wanted ran (performance.now()). */
+  #caughtUpAt: number | undefined;
+  #lingerTimer: ReturnType<typeof setTimeout> | undefined;
   #renewTimer: Timer | undefined;
   #cross: CrossInstanceWake | undefined;
   /** PostgreSQL: the `taken` answers of lines that finished together are settled in one statement. */
@@ -177,6 +198,8 @@ class HubQueue implements Queue {
     });
     this.#wakeTimer?.cancel();
     this.#retryTimer?.cancel();
+    clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = undefined;
     await this.#cross?.stop();
     await this.#pumping;
     this.#ahead.length = 0; // their leases go with the others' below
@@ -189,7 +212,7 @@ class HubQueue implements Queue {
     const pending = [...this.#flights.values()].map((f) => f.done);
     await Promise.race([Promise.allSettled(pending), deadline]);
     bound?.cancel();
-    for (const f of this.#flights.values()) f.controller.abort();
+    for (const f of this.#flights.values()) f.sending.controller.abort();
     await Promise.allSettled(pending);
     this.#renewTimer?.cancel();
     this.#renewTimer = undefined;
@@ -295,7 +318,8 @@ class HubQueue implements Queue {
       this.#pumping = undefined;
       // A wake that came after the pump's last look but before it finished must not be lost.
       if (this.#again) this.#wake();
-      else if (this.#flights.size === 0) this.events.emit("worker:idle", { timerAt: this.#wakeAt ?? null });
+      else if (this.#flights.size === 0 && !this.#lingerTimer)
+        this.events.emit("worker:idle", { timerAt: this.#wakeAt ?? null });
     });
   }
 
@@ -311,10 +335,11 @@ class HubQueue implements Queue {
         if (free <= 0 || !this.#running) break;
         const now = this.#o.clock.now();
         let short = false;
-        if (this.#ahead.length < free) {
-          // Claim the lines for these slots and a round's worth more, held here in order: one
-          // claim statement (a scan of the ready lines) serves many deliveries.
-          const want = free - this.#ahead.length + this.#o.concurrency;
+        const aheadPortals = new Set(this.#ahead.map((l) => l.portal_id)).size;
+        if (aheadPortals < free && !this.#lingering()) {
+          // Claim the ready lines of the portals for these slots and a round's worth more, held
+          // here in order: one claim statement (a scan of the ready lines) serves many requests.
+          const want = free - aheadPortals + this.#o.concurrency;
           const claimed = await this.#claim(now, want);
           if (!this.#running) {
             await releaseLeases(
@@ -325,10 +350,11 @@ class HubQueue implements Queue {
             break;
           }
           this.#ahead.push(...claimed);
-          short = claimed.length < want;
+          short = new Set(claimed.map((l) => l.portal_id)).size < want;
+          this.#caughtUpAt = short ? performance.now() : undefined;
         }
         // Launch before looking up the next wake time, so no line waits behind that query.
-        for (const line of this.#ahead.splice(0, free)) this.#launch(line);
+        for (let n = 0; n < free && this.#ahead.length > 0; n++) this.#launch(this.#nextPortalLines());
         if (short && !this.#again) await this.#armWakeTimer(now);
       } while (this.#again && this.#running);
     } catch (error) {
@@ -339,15 +365,46 @@ class HubQueue implements Queue {
     }
   }
 
-  /** Claims up to `limit` ready lines not held here, least recently served first, with their oldest packets. */
-  #claim(now: number, limit: number): Promise<ClaimedLine[]> {
+  /**
+   * Claims the ready lines (not held here) of up to `portals` portals, the portal whose line was
+   * least recently served first, each portal's lines together, with their oldest packets.
+   */
+  #claim(now: number, portals: number): Promise<ClaimedLine[]> {
     const me = this.instanceId;
     const held = [...this.#flights.keys(), ...this.#ahead.map((l) => l.id)];
     return this.#options.database.dialect === "postgres"
-      ? pgClaimReady(this.#pg, now, me, held, limit, this.#o.leaseMs, this.#o.batchMaxPackets)
+      ? pgClaimReady(this.#pg, now, me, held, portals, this.#o.leaseMs, this.#o.batchMaxPackets)
       : workerTransaction(this.#options.database, async (trx) =>
-          claimLines(trx, await readyLines(trx, now, me, held, limit), now, me, this.#o.leaseMs),
+          claimLines(trx, await readyLines(trx, now, me, held, portals), now, me, this.#o.leaseMs),
         );
+  }
+
+  /**
+   * True while the worker, having caught up, waits out `lingerMs` before its next claim; one
+   * timer wakes it at the end. Packets committed meanwhile go out together then.
+   */
+  #lingering(): boolean {
+    if (this.#caughtUpAt === undefined || this.#o.lingerMs === 0) return false;
+    const left = this.#caughtUpAt + this.#o.lingerMs - performance.now();
+    if (left <= 0) return false;
+    this.#lingerTimer ??= setTimeout(() => {
+      this.#lingerTimer = undefined;
+      this.#wake();
+    }, Math.ceil(left));
+    return true;
+  }
+
+  /** Takes the lines held ahead for the first portal in line: they go out in one request. */
+  #nextPortalLines(): ClaimedLine[] {
+    const portal = this.#ahead[0]?.portal_id;
+    const lines: ClaimedLine[] = [];
+    let k = 0;
+    for (const line of this.#ahead) {
+      if (line.portal_id === portal) lines.push(line);
+      else this.#ahead[k++] = line;
+    }
+    this.#ahead.length = k;
+    return lines;
   }
 
   /** `now` is the time the ready lines were read at: whatever was not ready then is found here. */
@@ -372,38 +429,56 @@ class HubQueue implements Queue {
   }
 
   /**
-   * Slots for new lines. A request that is slow to answer, or a batch waiting for its ack, keeps
-   * its line but frees its slot, so an unresponsive portal cannot hold every slot for the whole
-   * request timeout and delay the other portals; all held lines together stay under 4 × concurrency.
+   * Slots for new requests. A request that is slow to answer, or a batch waiting for its ack,
+   * keeps its lines but frees its slot, so an unresponsive portal cannot hold every slot for the
+   * whole request timeout and delay the other portals; all requests held together stay under
+   * 4 × concurrency.
    */
   #freeSlots(): number {
-    let active = 0;
-    for (const f of this.#flights.values()) if (!f.slow && !f.awaiting) active++;
-    return Math.min(this.#o.concurrency - active, 4 * this.#o.concurrency - this.#flights.size);
+    const active = new Set<Sending>();
+    const held = new Set<Sending>();
+    for (const f of this.#flights.values()) {
+      held.add(f.sending);
+      if (!f.sending.slow && !f.awaiting) active.add(f.sending);
+    }
+    return Math.min(this.#o.concurrency - active.size, 4 * this.#o.concurrency - held.size);
   }
 
-  #launch(line: ClaimedLine): void {
-    const flight: Flight = { line, controller: new AbortController(), done: Promise.resolve() };
-    flight.slowTimer = this.#o.clock.setTimer(this.#o.slowRequestMs, () => {
-      flight.slowTimer = undefined;
-      flight.slow = true;
+  /** Delivers the batches of these lines, all of one portal, in one request (see #send). */
+  #launch(lines: ClaimedLine[]): void {
+    const sending: Sending = { controller: new AbortController(), slow: false };
+    sending.slowTimer = this.#o.clock.setTimer(this.#o.slowRequestMs, () => {
+      sending.slowTimer = undefined;
+      sending.slow = true;
       this.#wake();
     });
-    this.#flights.set(line.id, flight);
+    const flights = lines.map((line) => {
+      const flight: Flight = { line, sending, done: Promise.resolve() };
+      this.#flights.set(line.id, flight);
+      return flight;
+    });
     this.#keepLeases();
-    flight.done = this.#deliver(flight)
-      .catch(async (error) => {
-        this.events.emit("worker:error", { where: "deliver", error });
-        flight.awaiting?.timer.cancel();
-        flight.awaiting = undefined;
-        await releaseLeases(this.#db, this.instanceId, [line.id]).catch(() => {});
-      })
-      .finally(() => {
-        if (!flight.awaiting) {
-          this.#land(line.id);
-          this.#wake();
-        }
-      });
+    const sent = this.#send(flights).finally(() => {
+      sending.slowTimer?.cancel();
+      sending.slowTimer = undefined;
+    });
+    for (const flight of flights) {
+      const { line } = flight;
+      flight.done = sent
+        .then((all) => this.#settle(flight, all.get(line.id)))
+        .catch(async (error) => {
+          this.events.emit("worker:error", { where: "deliver", error });
+          flight.awaiting?.timer.cancel();
+          flight.awaiting = undefined;
+          await releaseLeases(this.#db, this.instanceId, [line.id]).catch(() => {});
+        })
+        .finally(() => {
+          if (!flight.awaiting) {
+            this.#land(line.id);
+            this.#wake();
+          }
+        });
+    }
   }
 
   /** One timer renews the leases of every line held, while any is held. */
@@ -428,61 +503,112 @@ class HubQueue implements Queue {
     return secret;
   }
 
-  async #deliver(flight: Flight): Promise<void> {
-    const { line } = flight;
-    const me = this.instanceId;
+  /**
+   * Reads each line's batch (a line past its expiry moves to dead letters instead) and POSTs the
+   * batches to their portal, as many lines per request as fit in `batchMaxBytes` (one line at
+   * least; the requests of one portal go in parallel). A line with nothing to send is set right
+   * here and gets no entry.
+   */
+  async #send(flights: Flight[]): Promise<Map<string, Sent>> {
     const o = this.#o;
     const start = o.clock.now();
-    if (line.first_failure_ms !== null && start >= line.first_failure_ms + o.expireAfterMs) {
+    const ready = (await Promise.all(flights.map((f) => this.#batchOf(f.line, start)))).filter(
+      (r) => r !== undefined,
+    );
+    const sent = new Map<string, Sent>();
+    const first = ready[0]?.line;
+    if (!first) return sent;
+    let secret: string;
+    try {
+      secret = this.#secret(first);
+    } catch (error) {
+      const outcome: DeliveryOutcome = {
+        kind: "failed",
+        reason: "the portal's secret cannot be opened",
+        error,
+      };
+      for (const r of ready) sent.set(r.line.id, { batch: r.batch, outcome });
+      return sent;
+    }
+    const requests: (typeof ready)[] = [];
+    let bytes = Number.POSITIVE_INFINITY;
+    let count = 0;
+    for (const r of ready) {
+      if (bytes + r.bytes > o.batchMaxBytes || count + r.batch.length > REQUEST_MAX_PACKETS) {
+        requests.push([]);
+        bytes = 0;
+        count = 0;
+      }
+      requests[requests.length - 1]?.push(r);
+      bytes += r.bytes;
+      count += r.batch.length;
+    }
+    const signal = (flights[0] as Flight).sending.controller.signal;
+    await Promise.all(
+      requests.map(async (lines) => {
+        const outcome = await postBatch({
+          transport: o.transport,
+          clock: o.clock,
+          url: `${first.base_url.replace(/\/+$/, "")}/connector/input`,
+          secret,
+          body: deliveryBody(
+            first.portal_id,
+            lines.length === 1 ? first.line_id : undefined,
+            lines.flatMap((r) => r.batch.map((b) => b.body)),
+          ),
+          timeoutMs: o.requestTimeoutMs,
+          signal,
+        });
+        for (const r of lines) sent.set(r.line.id, { batch: r.batch, outcome });
+      }),
+    );
+    return sent;
+  }
+
+  /** A line's oldest packets up to the batch limits; undefined when it has none to send. */
+  async #batchOf(
+    line: ClaimedLine,
+    now: number,
+  ): Promise<{ line: ClaimedLine; batch: BatchPacket[]; bytes: number } | undefined> {
+    const o = this.#o;
+    if (line.first_failure_ms !== null && now >= line.first_failure_ms + o.expireAfterMs) {
       const reason = `not delivered within ${o.expireAfterMs} ms of the first failed try`;
-      const ids = await inTransaction(this.#db, (trx) => expireLine(trx, line, me, start, reason));
+      const ids = await inTransaction(this.#db, (trx) => expireLine(trx, line, this.instanceId, now, reason));
       if (ids.length > 0) this.events.emit("packet:expired", { lineConnectorId: line.id, ids });
-      return;
+      return undefined;
     }
     const rows = line.packets?.length
       ? line.packets
       : await oldestPackets(this.#db, line.id, o.batchMaxPackets);
     line.packets = undefined;
-    const batch = [];
+    const batch: BatchPacket[] = [];
     let bytes = 0;
     for (const r of rows) {
       if (batch.length > 0 && bytes + r.size > o.batchMaxBytes) break;
       batch.push(r);
       bytes += r.size;
     }
-    if (batch.length === 0) {
-      // `waiting` said there were packets but there are none: repair the count, free the line.
-      await this.#db
-        .updateTable("line_connector")
-        .set({
-          waiting: sql`(select count(*) from packet where line_connector_id = ${line.id})`,
-          lease_owner: null,
-          lease_until: null,
-        })
-        .where("id", "=", line.id)
-        .execute();
-      return;
-    }
-    let secret: string;
-    try {
-      secret = this.#secret(line);
-    } catch (error) {
-      await this.#fail(line, "the portal's secret cannot be opened", error);
-      return;
-    }
-    const outcome = await postBatch({
-      transport: o.transport,
-      clock: o.clock,
-      url: `${line.base_url.replace(/\/+$/, "")}/connector/input`,
-      secret,
-      body: deliveryBody(
-        line.portal_id,
-        line.line_id,
-        batch.map((b) => b.body),
-      ),
-      timeoutMs: o.requestTimeoutMs,
-      signal: flight.controller.signal,
-    });
+    if (batch.length > 0) return { line, batch, bytes };
+    // `waiting` said there were packets but there are none: repair the count, free the line.
+    await this.#db
+      .updateTable("line_connector")
+      .set({
+        waiting: sql`(select count(*) from packet where line_connector_id = ${line.id})`,
+        lease_owner: null,
+        lease_until: null,
+      })
+      .where("id", "=", line.id)
+      .execute();
+    return undefined;
+  }
+
+  /** Settles one line of a request by the portal's answer: taken, accepted (ack later) or failed. */
+  async #settle(flight: Flight, sent: Sent | undefined): Promise<void> {
+    if (!sent) return;
+    const { line } = flight;
+    const { batch, outcome } = sent;
+    const me = this.instanceId;
+    const o = this.#o;
     const batchIds = new Set(batch.map((b) => b.id));
     if (outcome.kind === "aborted" || (outcome.kind === "failed" && !this.#running)) {
       await releaseLeases(this.#db, me, [line.id]);
@@ -523,8 +649,6 @@ class HubQueue implements Queue {
     const now = o.clock.now();
     const seqs = batch.map((b) => b.seq);
     await markSent(this.#db, seqs, now);
-    flight.slowTimer?.cancel();
-    flight.slowTimer = undefined;
     flight.awaiting = {
       seqs,
       ids: [...batchIds],
@@ -617,7 +741,6 @@ class HubQueue implements Queue {
 
   /** A line is no longer held; with none held, the lease renewal timer goes too. */
   #land(lineId: string): void {
-    this.#flights.get(lineId)?.slowTimer?.cancel();
     this.#flights.delete(lineId);
     if (this.#flights.size === 0) {
       this.#renewTimer?.cancel();

@@ -166,27 +166,58 @@ export async function signalVersion(db: Db): Promise<number> {
   return Number(row?.version ?? 0);
 }
 
-/** Lines with packets, not blocked, not leased by another live instance: least recently served first. */
+/** Most lines one claim takes (a portal with more ready lines gets the rest in the next claim). */
+const CLAIM_MAX_LINES = 1000;
+
+/**
+ * The ready lines (packets waiting, not blocked, lease free or ours, portal not disabled, not in
+ * `exclude`) of up to `portals` portals, in serving order: the portal whose line was least
+ * recently served first, each portal's lines together, least recently served first.
+ */
 export async function readyLines(
   db: Db,
   now: number,
   me: string,
   exclude: string[],
-  limit: number,
+  portals: number,
 ): Promise<string[]> {
-  let q = db
-    .selectFrom("line_connector as l")
+  const ready = (q: ReturnType<typeof linesOf>) => {
+    let r = q
+      .where("l.waiting", ">", 0)
+      .where((eb) => eb.or([eb("l.blocked_until", "is", null), eb("l.blocked_until", "<=", now)]))
+      .where((eb) =>
+        eb.or([eb("l.lease_until", "is", null), eb("l.lease_until", "<", now), eb("l.lease_owner", "=", me)]),
+      );
+    if (exclude.length > 0) r = r.where("l.id", "not in", exclude);
+    return r;
+  };
+  const linesOf = (d: Db) =>
+    d.selectFrom("line_connector as l").select(["l.id", "l.portal_id", "l.served_ms"]);
+  const candidates = await ready(linesOf(db))
     .innerJoin("portal as p", "p.id", "l.portal_id")
-    .select("l.id")
-    .where("l.waiting", ">", 0)
-    .where((eb) => eb.or([eb("l.blocked_until", "is", null), eb("l.blocked_until", "<=", now)]))
-    .where((eb) =>
-      eb.or([eb("l.lease_until", "is", null), eb("l.lease_until", "<", now), eb("l.lease_owner", "=", me)]),
+    .where("p.state", "<>", "disabled")
+    .orderBy("l.served_ms")
+    .orderBy("l.id")
+    .limit(portals * 4 + 4)
+    .execute();
+  // Candidates come in turn order, so a portal's first appearance is its turn.
+  const turn = new Map<string, number>();
+  for (const c of candidates)
+    if (turn.size < portals && !turn.has(c.portal_id)) turn.set(c.portal_id, turn.size);
+  if (turn.size === 0) return [];
+  const lines = await ready(linesOf(db))
+    .where("l.portal_id", "in", [...turn.keys()])
+    .execute();
+  return lines
+    .map((l) => ({ ...l, served_ms: Number(l.served_ms) }))
+    .sort(
+      (a, b) =>
+        (turn.get(a.portal_id) as number) - (turn.get(b.portal_id) as number) ||
+        a.served_ms - b.served_ms ||
+        (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
     )
-    .where("p.state", "<>", "disabled");
-  if (exclude.length > 0) q = q.where("l.id", "not in", exclude);
-  const rows = await q.orderBy("l.served_ms").orderBy("l.id").limit(limit).execute();
-  return rows.map((r) => r.id);
+    .slice(0, CLAIM_MAX_LINES)
+    .map((l) => l.id);
 }
 
 export interface ClaimedLine {
@@ -682,31 +713,36 @@ const PG_ENQUEUE_KNOWN = enqueueStatement(
 
 const PG_CLAIM = `
     with relaxed as (${RELAXED_COMMIT_TEXT}),
+    -- The first candidates by turn, a bounded (top-N) sort; their portals, in the turn of their
+    -- least recently served line, are the ones served now. Disabled portals are read once (an
+    -- init plan), not joined: a join planned for "few ready lines" scanned the portal table once
+    -- per line.
+    candidate as (
+      select c.portal_id, c.served_ms from line_connector c
+      where c.waiting > 0
+        and (c.blocked_until is null or c.blocked_until <= $3::int8)
+        and (c.lease_until is null or c.lease_until < $3::int8 or c.lease_owner = $1::text)
+        and c.portal_id <> all (array(select cp.id from portal cp where cp.state = 'disabled'))
+        and not (c.id = any($4::text[]))
+      order by c.served_ms, c.id collate "C"
+      limit $5::int * 4 + 4
+    ),
+    turn as (
+      select portal_id, min(served_ms) as t from candidate group by portal_id order by t, portal_id limit $5::int
+    ),
     claimed as (
       update line_connector l set lease_owner = $1::text, lease_until = $2::int8
       from portal p
       where (select v from relaxed) = 'off' and p.id = l.portal_id and l.id in (
-        select r.id from line_connector r
-        where r.id in (
-            -- The first candidates by turn, a bounded (top-N) sort; the outer query locks among
-            -- them, skipping lines another instance is claiming at this moment (that instance
-            -- serves them; the rest wait for the next claim). Disabled portals are read once
-            -- (an init plan), not joined: a join planned for "few ready lines" scanned the
-            -- portal table once per line.
-            select c.id from line_connector c
-            where c.waiting > 0
-              and (c.blocked_until is null or c.blocked_until <= $3::int8)
-              and (c.lease_until is null or c.lease_until < $3::int8 or c.lease_owner = $1::text)
-              and c.portal_id <> all (array(select cp.id from portal cp where cp.state = 'disabled'))
-              and not (c.id = any($4::text[]))
-            order by c.served_ms, c.id collate "C"
-            limit $5::int * 2 + 4
-          )
-          and r.waiting > 0
+        -- Every ready line of those portals (found through the portal's unique key), locked
+        -- skipping lines another instance is claiming at this moment: that instance serves them.
+        select r.id from turn join line_connector r on r.portal_id = turn.portal_id
+        where r.waiting > 0
           and (r.blocked_until is null or r.blocked_until <= $3::int8)
           and (r.lease_until is null or r.lease_until < $3::int8 or r.lease_owner = $1::text)
-        order by r.served_ms, r.id collate "C"
-        limit $5::int
+          and not (r.id = any($4::text[]))
+        order by turn.t, r.portal_id, r.served_ms, r.id collate "C"
+        limit ${CLAIM_MAX_LINES}
         for update of r skip locked
       )
       returning l.id, l.portal_id, l.line_id, l.connector, l.attempts, l.first_failure_ms, l.served_ms,
@@ -719,8 +755,8 @@ const PG_CLAIM = `
     ) k on true`;
 
 /**
- * PostgreSQL: reads the ready lines, claims them and reads each claimed line's oldest packets (up
- * to `batchMaxPackets`), all in one statement; rows another instance is claiming at the same
+ * PostgreSQL: reads the ready lines of up to `portals` portals, claims them and reads each claimed
+ * line's oldest packets (up to `batchMaxPackets`), all in one statement; rows another instance is claiming at the same
  * moment are skipped (`FOR UPDATE SKIP LOCKED`), never waited for. A line's `packets` may come back
  * empty when its packets were committed after the statement's snapshot; the caller reads them then.
  */
@@ -729,7 +765,7 @@ export async function pgClaimReady(
   now: number,
   me: string,
   exclude: string[],
-  limit: number,
+  portals: number,
   leaseMs: number,
   batchMaxPackets: number,
 ): Promise<ClaimedLine[]> {
@@ -741,7 +777,7 @@ export async function pgClaimReady(
       body: string | null;
       size: number | null;
     }
-  >(db, "openlines_claim", PG_CLAIM, [me, now + leaseMs, now, exclude, limit, batchMaxPackets]);
+  >(db, "openlines_claim", PG_CLAIM, [me, now + leaseMs, now, exclude, portals, batchMaxPackets]);
   const lines = new Map<string, ClaimedLine & { served_ms: number }>();
   for (const row of rows) {
     let line = lines.get(row.id);
@@ -764,8 +800,28 @@ export async function pgClaimReady(
       line.packets?.push({ seq: Number(row.seq), id: row.pid, body: row.body, size: Number(row.size) });
   }
   for (const line of lines.values()) line.packets?.sort((a, b) => a.seq - b.seq);
-  return [...lines.values()]
-    .sort((a, b) => a.served_ms - b.served_ms || (a.id < b.id ? -1 : 1))
+  return byPortal([...lines.values()]);
+}
+
+/**
+ * Claimed lines in serving order: portal by portal, the portal whose line was least recently
+ * served first, and within a portal its lines least recently served first.
+ */
+export function byPortal<L extends { id: string; portal_id: string; served_ms: number }>(
+  lines: L[],
+): Omit<L, "served_ms">[] {
+  const inTurn = (a: L, b: L) => a.served_ms - b.served_ms || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const turn = new Map<string, L>();
+  for (const l of lines) {
+    const first = turn.get(l.portal_id);
+    if (!first || inTurn(l, first) < 0) turn.set(l.portal_id, l);
+  }
+  return [...lines]
+    .sort((a, b) => {
+      const ta = turn.get(a.portal_id) as L;
+      const tb = turn.get(b.portal_id) as L;
+      return ta === tb ? inTurn(a, b) : inTurn(ta, tb);
+    })
     .map(({ served_ms: _, ...line }) => line);
 }
 

@@ -166,8 +166,9 @@ describeEachDialect("queue delivery", (ctx) => {
       { body: { taken: [] as string[] } },
       { sign: "bad" as const },
     ];
+    // Each line of its own portal: one request each, each answered its own way.
     const lines: string[] = [];
-    for (const _ of answers) lines.push(await f.line());
+    for (const _ of answers) lines.push(await f.line(undefined, await f.portal()));
     f.stub.answer = (req) => answers[Number(req.line.split("-")[1]) - 1] ?? {};
     const reasons: string[] = [];
     q.events.on("batch:failed", (e) => reasons.push(e.reason));

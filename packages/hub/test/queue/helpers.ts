@@ -55,8 +55,10 @@ export interface Fixture {
   portalId: string;
   secret: string;
   queues: Queue[];
-  /** Creates a line connector of the fixture's portal; returns its id. */
-  line(lineId?: string): Promise<string>;
+  /** Creates a line connector of the fixture's portal (or of `portalId`); returns its id. */
+  line(lineId?: string, portalId?: string): Promise<string>;
+  /** Creates another portal served by the same stub, with the same secret; returns its id. */
+  portal(): Promise<string>;
   packet(
     lineConnectorId: string,
     o?: { chat?: string; text?: string; id?: string },
@@ -65,7 +67,7 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-const lineIds = new Map<string, string>();
+const lineIds = new Map<string, { line: string; portal: string }>();
 
 /** A portal with a stub, a database handle and a clock; every test makes its own. */
 export async function fixture(url: string, stubOptions: Partial<PortalStubOptions> = {}): Promise<Fixture> {
@@ -78,6 +80,7 @@ export async function fixture(url: string, stubOptions: Partial<PortalStubOption
   await portals.create({ id: portalId, name: "Test portal", baseUrl: stub.url, secret, state: "active" });
   const extra: Database<HubDatabase>[] = [];
   let n = 0;
+  let portalCount = 1;
   const f: Fixture = {
     database,
     clock,
@@ -85,21 +88,32 @@ export async function fixture(url: string, stubOptions: Partial<PortalStubOption
     portalId,
     secret,
     queues: [],
-    async line(lineId = `line-${++n}`) {
+    async portal() {
+      const id = `${portalId}-p${++portalCount}`;
+      await portals.create({
+        id,
+        name: `Test portal ${portalCount}`,
+        baseUrl: stub.url,
+        secret,
+        state: "active",
+      });
+      return id;
+    },
+    async line(lineId = `line-${++n}`, portal = portalId) {
       const id = `lc-${randomUUID()}`;
       const t = clock.now();
       await insertLine(
         database.db,
         {
           id,
-          portal_id: portalId,
+          portal_id: portal,
           line_id: lineId,
           connector: "telegram",
           hash: randomUUID().replace(/-/g, ""),
         },
         t,
       );
-      lineIds.set(id, lineId);
+      lineIds.set(id, { line: lineId, portal });
       return id;
     },
     packet(lcid, o = {}) {
@@ -108,8 +122,8 @@ export async function fixture(url: string, stubOptions: Partial<PortalStubOption
         lcid,
         id: o.id ?? `pk-${randomUUID()}`,
         version: 1,
-        portal: portalId,
-        line: lineIds.get(lcid) ?? "?",
+        portal: lineIds.get(lcid)?.portal ?? portalId,
+        line: lineIds.get(lcid)?.line ?? "?",
         connector: "telegram",
         created: t,
         type: "messages",

@@ -25,6 +25,9 @@ export interface StubAnswer {
 export interface StubRequest {
   body: DeliveryRequest;
   ids: string[];
+  /** The lines whose packets the request carries, in order (one request may carry several). */
+  lines: string[];
+  /** The request's line when it carries one line only (`body.line`), else "". */
   line: string;
 }
 
@@ -110,10 +113,13 @@ export async function startPortalStub(o: PortalStubOptions): Promise<PortalStub>
       return;
     }
     const body = JSON.parse(raw) as DeliveryRequest;
-    const r: StubRequest = { body, ids: body.packets.map((p) => p.id), line: body.line };
-    const parallel = (open.get(r.line) ?? 0) + 1;
-    open.set(r.line, parallel);
-    stub.maxParallelPerLine.set(r.line, Math.max(stub.maxParallelPerLine.get(r.line) ?? 0, parallel));
+    const lines = [...new Set(body.packets.map((p) => p.line))];
+    const r: StubRequest = { body, ids: body.packets.map((p) => p.id), lines, line: body.line ?? "" };
+    for (const line of lines) {
+      const parallel = (open.get(line) ?? 0) + 1;
+      open.set(line, parallel);
+      stub.maxParallelPerLine.set(line, Math.max(stub.maxParallelPerLine.get(line) ?? 0, parallel));
+    }
     stub.requests.push(r);
     notify();
     let hung = false;
@@ -133,7 +139,7 @@ export async function startPortalStub(o: PortalStubOptions): Promise<PortalStub>
         Object.assign(headers, signedHeaders(a.sign === "bad" ? WRONG_SECRET : o.secret, text, now()));
       res.writeHead(a.status ?? 200, headers).end(text);
     } finally {
-      if (!hung) open.set(r.line, (open.get(r.line) ?? 1) - 1);
+      if (!hung) for (const line of lines) open.set(line, (open.get(line) ?? 1) - 1);
       notify();
     }
   };
