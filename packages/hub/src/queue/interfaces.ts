@@ -44,7 +44,7 @@ export interface QueueOptions {
    * Once the worker has caught up (its last claim found fewer portals ready than it had room
    * for), it waits until this long after that claim before claiming again, so packets arriving
    * together go out in fewer, larger requests. Real time, not the injected clock: it paces the
-   * worker, it is not part of the schedule. 0 claims at once. Default 20 ms.
+   * worker, it is not part of the schedule. 0 claims at once. Default 100 ms.
    */
   lingerMs?: number;
   /**

@@ -19,7 +19,7 @@ export const queueDefaults = Object.freeze({
   ackDeadlineMs: 30_000,
   leaseMs: 30_000,
   concurrency: 32,
-  lingerMs: 20,
+  lingerMs: 100,
   slowRequestMs: 2000,
   crossInstanceCheckMs: 1000,
   stopTimeoutMs: 10_000,

@@ -15,6 +15,8 @@ type Db = Kysely<PortalDatabase>;
 /** A packet of a delivery, checked: its id, and either the parsed packet or why it was rejected. */
 interface Checked {
   id: string;
+  /** The line the packet names: a failure stops the rest of that line only. */
+  line: string;
   packet?: Packet;
   rejected?: { reason: string; line: string; connector: string; type: string };
 }
@@ -27,7 +29,8 @@ interface Checked {
  * row or fails on its primary key and rolls back everything it did. A packet that does not match
  * the schema is recorded as `rejected` and still counted as taken: the hub would otherwise
  * redeliver it until it expires. A packet whose effects cannot be committed is not taken, nor are
- * the packets after it (order within a chat), so the hub delivers them again.
+ * the packets of its line after it (order within a chat), so the hub delivers them again; a
+ * delivery carrying several lines goes on with the other lines.
  *
  * Trade-off: the packets of a delivery are first tried in **one** transaction per chunk — one
  * commit (one fsync) for up to `chunk` packets instead of one per packet, which is most of the
@@ -37,10 +40,14 @@ interface Checked {
  */
 export async function takePackets(ctx: PortalContext, raws: unknown[], chunk = 200): Promise<string[]> {
   const checked: Checked[] = [];
+  // Lines that stopped at a packet that could not be taken: their later packets wait for it.
+  const stopped = new Set<string>();
   for (const raw of raws) {
     const c = check(ctx, raw);
-    if (!c) break; // no id: it cannot be acknowledged, and the ones after it must wait for it
-    checked.push(c);
+    if (typeof c === "string") stopped.add(c);
+    else if (!c)
+      break; // no id and no line: nothing after it can be told safe to take
+    else if (!stopped.has(c.line)) checked.push(c);
   }
   const taken: string[] = [];
   for (let i = 0; i < checked.length; i += chunk) {
@@ -66,30 +73,33 @@ export async function takePackets(ctx: PortalContext, raws: unknown[], chunk = 2
       continue;
     }
     for (const c of part) {
+      if (stopped.has(c.line)) continue;
       try {
         await takeOne(ctx, c);
         taken.push(c.id);
       } catch (e) {
         ctx.log.error({ err: e, packet: c.id }, "packet not taken; the hub will deliver it again");
-        return taken;
+        stopped.add(c.line);
       }
     }
   }
   return taken;
 }
 
-function check(ctx: PortalContext, raw: unknown): Checked | undefined {
+/** The checked packet; without an id, the line it names (its later packets must wait), if any. */
+function check(ctx: PortalContext, raw: unknown): Checked | string | undefined {
   const envelope = (raw ?? {}) as Record<string, unknown>;
   const id =
     typeof envelope.id === "string" && envelope.id.length > 0 && envelope.id.length <= 256
       ? envelope.id
       : undefined;
+  const line = typeof envelope.line === "string" ? envelope.line : undefined;
   if (!id) {
     ctx.log.warn("packet without an id; cannot be taken");
-    return undefined;
+    return line;
   }
   const parsed = PacketSchema.safeParse(raw);
-  if (parsed.success) return { id, packet: parsed.data };
+  if (parsed.success) return { id, line: line ?? "", packet: parsed.data };
   const reason = parsed.error.issues
     .slice(0, 5)
     .map((i) => `${i.path.join(".")}: ${i.message}`)
@@ -98,6 +108,7 @@ function check(ctx: PortalContext, raw: unknown): Checked | undefined {
   const str = (v: unknown, max: number) => (typeof v === "string" ? v.slice(0, max) : "");
   return {
     id,
+    line: line ?? "",
     rejected: {
       reason: reason.slice(0, 4000),
       line: str(envelope.line, 255),

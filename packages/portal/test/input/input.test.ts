@@ -93,6 +93,37 @@ describeEachDialect("portal input", (d) => {
     expect(texts).toEqual(["first", "last"]);
   });
 
+  it("goes on with the other lines of a delivery that carries several when one line's packet cannot be committed", async () => {
+    const a1 = textPacket({ user: "multi-a", chat: "multi-a", text: "a first" }, { line: "line-a" });
+    const broken = packet(
+      "deactivate",
+      { reason: "disabled", message: "off", at: clock.now() },
+      { line: "line-a" },
+    );
+    const a2 = textPacket({ user: "multi-a", chat: "multi-a", text: "a last" }, { line: "line-a" });
+    const b1 = textPacket({ user: "multi-b", chat: "multi-b", text: "b first" }, { line: "line-b" });
+    const b2 = textPacket({ user: "multi-b", chat: "multi-b", text: "b last" }, { line: "line-b" });
+    await sql`ALTER TABLE line_connector_state RENAME TO line_connector_state_away`.execute(
+      p.ctx.database.db,
+    );
+    try {
+      // One packet of a chunk fails: the chunk is taken packet by packet; line-a stops at the
+      // broken packet, line-b is taken whole.
+      const res = await p.deliver([a1, b1, broken, a2, b2]);
+      expect(res.body.taken).toEqual([a1.id, b1.id, b2.id]);
+    } finally {
+      await sql`ALTER TABLE line_connector_state_away RENAME TO line_connector_state`.execute(
+        p.ctx.database.db,
+      );
+    }
+    const again = await p.deliver([broken, a2]);
+    expect(again.body.taken).toEqual([broken.id, a2.id]);
+    const texts = p.events.filter((e) => e.event === "message.received").map((e) => e.payload.message.text);
+    expect(texts).toEqual(["a first", "b first", "b last", "a last"]);
+    // line-a's deactivation is this test's only: later tests read the line states.
+    await p.ctx.database.db.deleteFrom("line_connector_state").where("line_id", "=", "line-a").execute();
+  });
+
   it("answers 401 to a delivery signed with another secret and changes nothing", async () => {
     const before = await count(p.ctx, "taken_packet");
     const pk = textPacket({ user: "intruder", text: "forged" });

@@ -118,10 +118,11 @@ export class HubStub {
 }
 
 /** Signs a delivery of packets the way the hub does; returns body and headers for the portal. */
+/** A signed DeliveryRequest; `line` is left out for a delivery that carries several lines. */
 export function signedDelivery(
   secret: string,
   portal: string,
-  line: string,
+  line: string | undefined,
   packets: unknown[],
   now: number,
 ): { body: string; headers: Record<string, string> } {

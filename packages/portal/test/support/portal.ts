@@ -100,10 +100,12 @@ export async function startCorePortal(
     clock,
     events,
     async deliver(packets, d = {}) {
+      // As the hub does: `line` when every packet is of one line.
+      const lines = new Set(packets.map((p) => (p as { line?: string } | null)?.line));
       const { body, headers } = signedDelivery(
         d.secret ?? hub.secret,
         "portal-1",
-        "line-1",
+        lines.size === 1 ? [...lines][0] : undefined,
         packets,
         d.now ?? clock.now(),
       );
