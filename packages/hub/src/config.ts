@@ -61,6 +61,7 @@ export interface HubConfig {
     | "ackDeadlineMs"
     | "leaseMs"
     | "concurrency"
+    | "lingerMs"
   >;
   /** Period of the health check of active lines. Default 15 minutes. */
   healthCheckIntervalMs: number;
@@ -152,6 +153,7 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env, o: { dev?: b
     ackDeadlineMs: optional("OPENLINES_HUB_QUEUE_ACK_DEADLINE_MS"),
     leaseMs: optional("OPENLINES_HUB_QUEUE_LEASE_MS"),
     concurrency: optional("OPENLINES_HUB_QUEUE_CONCURRENCY"),
+    lingerMs: optional("OPENLINES_HUB_QUEUE_LINGER_MS"),
   };
   return hubConfig({
     key,

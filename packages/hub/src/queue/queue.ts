@@ -553,7 +553,7 @@ class HubQueue implements Queue {
           secret,
           body: deliveryBody(
             first.portal_id,
-            lines.length === 1 ? first.line_id : undefined,
+            lines.length === 1 ? lines[0]?.line.line_id : undefined,
             lines.flatMap((r) => r.batch.map((b) => b.body)),
           ),
           timeoutMs: o.requestTimeoutMs,

@@ -26,11 +26,13 @@ describe("hub settings from the environment", () => {
       OPENLINES_HUB_QUEUE_EXPIRE_AFTER_MS: "120000",
       OPENLINES_HUB_QUEUE_BATCH_MAX_PACKETS: "50",
       OPENLINES_HUB_QUEUE_CONCURRENCY: "8",
+      OPENLINES_HUB_QUEUE_LINGER_MS: "0",
     });
     expect(c.queue).toMatchObject({
       schedule: { blocksMs: [1000, 2000, 4000], finalBlockMs: 60000, expireAfterMs: 120000 },
       batchMaxPackets: 50,
       concurrency: 8,
+      lingerMs: 0,
     });
     expect(c.queue.ackDeadlineMs).toBeUndefined();
     expect(() =>

@@ -42,6 +42,56 @@ describeEachDialect("queue delivery", (ctx) => {
     expect(left).toEqual([]);
   });
 
+  it("sends the ready lines of one portal in one request and settles each line by the ids it took", async () => {
+    f = await fixture(ctx.url());
+    const a = await f.line("line-a");
+    const b = await f.line("line-b");
+    const q = f.queue();
+    const fromA = [f.packet(a), f.packet(a)];
+    const fromB = [f.packet(b)];
+    await q.enqueue(items([fromA[0], fromB[0], fromA[1]] as typeof fromA));
+    // The portal takes line-a's packets and none of line-b's.
+    f.stub.answer = () => ({ body: { taken: fromA.map((p) => p.id) } });
+    const delivered = nextEvent(q, "batch:delivered");
+    const failed = nextEvent(q, "batch:failed");
+    await q.start();
+    expect(await delivered).toMatchObject({ lineConnectorId: a, taken: 2, remaining: 0 });
+    expect(await failed).toMatchObject({ lineConnectorId: b, reason: "the portal took none of the batch" });
+    expect(f.stub.requests).toHaveLength(1);
+    const request = f.stub.requests[0];
+    // Several lines: no `line` on the request; each line's packets oldest first, line by line.
+    expect(request?.body.line).toBeUndefined();
+    expect([...(request?.lines ?? [])].sort()).toEqual(["line-a", "line-b"]);
+    expect(request?.ids.filter((id) => fromA.some((p) => p.id === id))).toEqual(fromA.map((p) => p.id));
+    expect(await q.lineState(a)).toMatchObject({ waiting: 0, attempts: 0, blockedUntil: null });
+    expect(await q.lineState(b)).toMatchObject({
+      waiting: 1,
+      attempts: 1,
+      blockedUntil: f.clock.now() + 60_000,
+    });
+  });
+
+  it("splits a portal's lines over several requests at the byte limit", async () => {
+    f = await fixture(ctx.url());
+    const lines = [await f.line(), await f.line(), await f.line()];
+    const text = "x".repeat(3000);
+    const q = f.queue({ batchMaxBytes: 7000, concurrency: 1 });
+    for (const lc of lines) await q.enqueue(items([f.packet(lc, { text }), f.packet(lc, { text })]));
+    const done = untilEvents(q, ["batch:delivered"], async () => {
+      for (const lc of lines) if ((await q.lineState(lc)).waiting > 0) return false;
+      return true;
+    });
+    await q.start();
+    await done;
+    // Two packets of ~3.3 kB per line: one line per request, all in the one slot of the portal.
+    expect(f.stub.requests).toHaveLength(3);
+    for (const r of f.stub.requests) {
+      expect(r.lines).toHaveLength(1);
+      expect(r.body.line).toBe(r.lines[0]);
+      expect(r.ids).toHaveLength(2);
+    }
+  });
+
   it("cuts batches at the packet count limit", async () => {
     f = await fixture(ctx.url());
     const lc = await f.line();

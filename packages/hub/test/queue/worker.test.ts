@@ -92,6 +92,23 @@ describeEachDialect("queue worker", (ctx) => {
     expect(f.stub.requests).toHaveLength(2);
   });
 
+  it("once caught up, waits lingerMs before claiming again, so packets arriving together share a request", async () => {
+    f = await fixture(ctx.url());
+    const [a, b, c] = [await f.line(), await f.line(), await f.line()];
+    const q = f.queue({ lingerMs: 400 });
+    await q.enqueue(items([f.packet(a)]));
+    const first = nextEvent(q, "batch:delivered");
+    await q.start();
+    await first;
+    // The claim that found line a found nothing else: the worker has caught up. b and c come in
+    // two commits a moment apart; the next claim, 400 ms after the last, takes both.
+    await q.enqueue(items([f.packet(b)]));
+    await q.enqueue(items([f.packet(c)]));
+    await untilEvents(q, ["batch:delivered"], async () => (await q.lineState(c)).waiting === 0);
+    expect(f.stub.requests).toHaveLength(2);
+    expect([...(f.stub.requests[1]?.lines ?? [])].sort()).toEqual(["line-2", "line-3"]);
+  });
+
   it("keeps a single timer for the cross-instance check where there is no NOTIFY, none on PostgreSQL", async () => {
     f = await fixture(ctx.url());
     for (let i = 0; i < 20; i++) await f.line();
