@@ -195,14 +195,27 @@ export function untilEvents(
       for (const e of events) q.events.off(e, fn);
       clearTimeout(t);
     };
+    // A check still running when an earlier one resolved may fail once the test has closed its
+    // database: only a check that fails before the condition held fails the wait.
     const fn = () => {
-      void Promise.resolve(check()).then((ok) => {
-        if (ok && !done) {
-          done = true;
-          off();
-          resolve();
-        }
-      });
+      if (done) return;
+      void Promise.resolve()
+        .then(check)
+        .then(
+          (ok) => {
+            if (ok && !done) {
+              done = true;
+              off();
+              resolve();
+            }
+          },
+          (e) => {
+            if (done) return;
+            done = true;
+            off();
+            reject(e);
+          },
+        );
     };
     const t = setTimeout(() => {
       off();
