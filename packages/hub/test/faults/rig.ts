@@ -30,7 +30,7 @@ export type Fault =
   | "500-after"
   /** Forward, then re-sign the portal's answer with a wrong secret. */
   | "bad-signature"
-  /** Forward, then answer that only the first half of the batch was taken. */
+  /** Forward, then answer that only the first half of each line's packets was taken. */
   | "partial";
 
 export const WRONG_SECRET = "whsec_d3JvbmctYnV0LXZhbGlkLXNlY3JldC0xMjM0NTY3OA==";
@@ -163,7 +163,9 @@ export async function startFaultRig(url: string, o: { portalUrl?: string } = {})
       res.writeHead(500).end("down");
       return;
     }
-    const ids = (JSON.parse(body.toString("utf8")) as { packets: { id: string }[] }).packets.map((p) => p.id);
+    const packets = (JSON.parse(body.toString("utf8")) as { packets: { id: string; line: string }[] })
+      .packets;
+    const ids = packets.map((p) => p.id);
     const headers: Record<string, string> = {};
     for (const h of ["content-type", "webhook-id", "webhook-timestamp", "webhook-signature"])
       headers[h] = String(req.headers[h] ?? "");
@@ -194,8 +196,13 @@ export async function startFaultRig(url: string, o: { portalUrl?: string } = {})
           .end(text);
         return;
       case "partial": {
-        const taken = (JSON.parse(text) as { taken: string[] }).taken;
-        const part = JSON.stringify({ taken: taken.slice(0, Math.ceil(taken.length / 2)) });
+        // The first half of each line's packets, as a portal that stopped each line part way.
+        const taken = new Set((JSON.parse(text) as { taken: string[] }).taken);
+        const byLine = new Map<string, string[]>();
+        for (const p of packets)
+          if (taken.has(p.id)) byLine.set(p.line, [...(byLine.get(p.line) ?? []), p.id]);
+        const half = [...byLine.values()].flatMap((ids) => ids.slice(0, Math.ceil(ids.length / 2)));
+        const part = JSON.stringify({ taken: half });
         res.writeHead(200, { "content-type": "application/json" }).end(part);
         return;
       }
