@@ -24,7 +24,6 @@ import {
   claimLines,
   countDeadLetters,
   deleteDeadLetters,
-  deleteLinePackets,
   existingLines,
   expireLine,
   insertPackets,
@@ -42,6 +41,7 @@ import {
   retrying,
   settleFailure,
   settleSuccess,
+  settleTakenMany,
   signalChange,
   stillQueued,
   type TakenBatch,
@@ -129,7 +129,10 @@ class HubQueue implements Queue {
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
   #renewTimer: Timer | undefined;
   #cross: CrossInstanceWake | undefined;
-  /** PostgreSQL: the `taken` answers of lines that finished together are settled in one statement. */
+  /**
+   * The `taken` answers of lines that finished together are settled together: one statement on
+   * PostgreSQL, one transaction elsewhere.
+   */
   readonly #settler: Coalescer<TakenBatch, number>;
 
   constructor(options: QueueOptions) {
@@ -143,7 +146,11 @@ class HubQueue implements Queue {
       () => this.#wake(),
     );
     this.#settler = new Coalescer((batches) =>
-      retrying(() => pgSettleTakenMany(this.#pg, batches, this.instanceId, this.#o.clock.now())),
+      retrying(() =>
+        options.database.dialect === "postgres"
+          ? pgSettleTakenMany(this.#pg, batches, this.instanceId, this.#o.clock.now())
+          : settleTakenMany(options.database, batches, this.instanceId, this.#o.clock.now()),
+      ),
     );
   }
 
@@ -624,19 +631,12 @@ class HubQueue implements Queue {
         await this.#fail(line, "the portal took none of the batch");
         return;
       }
-      const now = o.clock.now();
       const takenIds = new Set(taken);
-      const n =
-        this.#options.database.dialect === "postgres"
-          ? await this.#settler.call({
-              line: line.id,
-              seqs: batch.filter((b) => takenIds.has(b.id)).map((b) => b.seq),
-            })
-          : await workerTransaction(this.#options.database, async (trx) => {
-              const deleted = await deleteLinePackets(trx, line.id, taken);
-              await settleSuccess(trx, line.id, me, now, deleted);
-              return deleted;
-            });
+      const n = await this.#settler.call({
+        line: line.id,
+        seqs: batch.filter((b) => takenIds.has(b.id)).map((b) => b.seq),
+        ids: taken,
+      });
       this.events.emit("batch:delivered", {
         lineConnectorId: line.id,
         portalId: line.portal_id,

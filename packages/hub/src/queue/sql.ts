@@ -852,6 +852,32 @@ export interface TakenBatch {
   line: string;
   /** The queue positions (`seq`) of the packets the portal took: the primary key, a bigint. */
   seqs: number[];
+  /** Their packet ids. */
+  ids: string[];
+}
+
+/**
+ * SQLite and MySQL: settles the `taken` answers of several lines in one worker transaction (one
+ * commit instead of one per line): per line, in id order like every writer that locks lines,
+ * deletes its taken packets and settles it (`settleSuccess`). Returns the packets deleted per
+ * batch, in the order given.
+ */
+export async function settleTakenMany(
+  database: Database<HubDatabase>,
+  batches: TakenBatch[],
+  me: string,
+  now: number,
+): Promise<number[]> {
+  const deleted = new Map<string, number>();
+  await workerTransaction(database, async (trx) => {
+    deleted.clear();
+    for (const b of [...batches].sort((x, y) => (x.line < y.line ? -1 : x.line > y.line ? 1 : 0))) {
+      const n = await deleteLinePackets(trx, b.line, b.ids);
+      await settleSuccess(trx, b.line, me, now, n);
+      deleted.set(b.line, (deleted.get(b.line) ?? 0) + n);
+    }
+  });
+  return batches.map((b) => deleted.get(b.line) ?? 0);
 }
 
 /**
