@@ -756,8 +756,8 @@ const PG_CLAIM = `
 
 /**
  * PostgreSQL: reads the ready lines of up to `portals` portals, claims them and reads each claimed
- * line's oldest packets (up to `batchMaxPackets`), all in one statement; rows another instance is claiming at the same
- * moment are skipped (`FOR UPDATE SKIP LOCKED`), never waited for. A line's `packets` may come back
+ * line's oldest packets (up to `batchMaxPackets`), all in one statement; rows another instance is
+ * claiming at the same moment are skipped (`FOR UPDATE SKIP LOCKED`), never waited for. A line's `packets` may come back
  * empty when its packets were committed after the statement's snapshot; the caller reads them then.
  */
 export async function pgClaimReady(

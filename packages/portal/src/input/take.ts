@@ -51,7 +51,7 @@ export async function takePackets(ctx: PortalContext, raws: unknown[], chunk = 2
   }
   const taken: string[] = [];
   for (let i = 0; i < checked.length; i += chunk) {
-    const part = checked.slice(i, i + chunk);
+    const part = checked.slice(i, i + chunk).filter((c) => !stopped.has(c.line));
     let after: AfterCommit | undefined;
     if (part.length > 1) {
       try {

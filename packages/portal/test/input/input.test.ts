@@ -2,6 +2,7 @@ import { generateSecret, ManualClock, verifySignature } from "@openlines/protoco
 import { describeEachDialect } from "@openlines/store/testing";
 import { sql } from "kysely";
 import { afterEach, beforeEach, expect, it } from "vitest";
+import { takePackets } from "../../src/input/take.js";
 import { packet, signedDelivery, textPacket } from "../support/hub-stub.js";
 import { type CorePortal, count, startCorePortal } from "../support/portal.js";
 
@@ -122,6 +123,29 @@ describeEachDialect("portal input", (d) => {
     expect(texts).toEqual(["a first", "b first", "b last", "a last"]);
     // line-a's deactivation is this test's only: later tests read the line states.
     await p.ctx.database.db.deleteFrom("line_connector_state").where("line_id", "=", "line-a").execute();
+  });
+
+  it("keeps a stopped line stopped in the later chunks of a delivery", async () => {
+    const a1 = textPacket({ user: "chunk-a", chat: "chunk-a", text: "a1" }, { line: "line-c" });
+    const broken = packet(
+      "deactivate",
+      { reason: "disabled", message: "off", at: clock.now() },
+      { line: "line-c" },
+    );
+    const a2 = textPacket({ user: "chunk-a", chat: "chunk-a", text: "a2" }, { line: "line-c" });
+    const b1 = textPacket({ user: "chunk-b", chat: "chunk-b", text: "b1" }, { line: "line-d" });
+    const b2 = textPacket({ user: "chunk-b", chat: "chunk-b", text: "b2" }, { line: "line-d" });
+    await sql`ALTER TABLE line_connector_state RENAME TO line_connector_state_away`.execute(
+      p.ctx.database.db,
+    );
+    try {
+      // Chunks of two: [a1, broken] fails and goes packet by packet; [a2, b1] must not take a2.
+      expect(await takePackets(p.ctx, [a1, broken, a2, b1, b2], 2)).toEqual([a1.id, b1.id, b2.id]);
+    } finally {
+      await sql`ALTER TABLE line_connector_state_away RENAME TO line_connector_state`.execute(
+        p.ctx.database.db,
+      );
+    }
   });
 
   it("answers 401 to a delivery signed with another secret and changes nothing", async () => {
