@@ -15,6 +15,20 @@ describeEachDialect("portal input", (d) => {
   });
   afterEach(async () => p?.close());
 
+  /** Runs `fn` while a `deactivate` packet cannot be committed (its table is renamed away). */
+  async function withDeactivateBroken(fn: () => Promise<void>): Promise<void> {
+    await sql`ALTER TABLE line_connector_state RENAME TO line_connector_state_away`.execute(
+      p.ctx.database.db,
+    );
+    try {
+      await fn();
+    } finally {
+      await sql`ALTER TABLE line_connector_state_away RENAME TO line_connector_state`.execute(
+        p.ctx.database.db,
+      );
+    }
+  }
+
   it("takes a duplicate packet once: one message, one event, both deliveries acknowledge it", async () => {
     const pk = textPacket({ user: "dup-user", text: "once" });
     const first = await p.deliver([pk]);
@@ -77,17 +91,10 @@ describeEachDialect("portal input", (d) => {
     const first = textPacket({ user: "order-1", text: "first" });
     const broken = packet("deactivate", { reason: "disabled", message: "off", at: clock.now() });
     const last = textPacket({ user: "order-1", text: "last" });
-    await sql`ALTER TABLE line_connector_state RENAME TO line_connector_state_away`.execute(
-      p.ctx.database.db,
-    );
-    try {
+    await withDeactivateBroken(async () => {
       const res = await p.deliver([first, broken, last]);
       expect(res.body.taken).toEqual([first.id]);
-    } finally {
-      await sql`ALTER TABLE line_connector_state_away RENAME TO line_connector_state`.execute(
-        p.ctx.database.db,
-      );
-    }
+    });
     const again = await p.deliver([first, broken, last]);
     expect(again.body.taken).toEqual([first.id, broken.id, last.id]);
     const texts = p.events.filter((e) => e.event === "message.received").map((e) => e.payload.message.text);
@@ -104,19 +111,12 @@ describeEachDialect("portal input", (d) => {
     const a2 = textPacket({ user: "multi-a", chat: "multi-a", text: "a last" }, { line: "line-a" });
     const b1 = textPacket({ user: "multi-b", chat: "multi-b", text: "b first" }, { line: "line-b" });
     const b2 = textPacket({ user: "multi-b", chat: "multi-b", text: "b last" }, { line: "line-b" });
-    await sql`ALTER TABLE line_connector_state RENAME TO line_connector_state_away`.execute(
-      p.ctx.database.db,
-    );
-    try {
+    await withDeactivateBroken(async () => {
       // One packet of a chunk fails: the chunk is taken packet by packet; line-a stops at the
       // broken packet, line-b is taken whole.
       const res = await p.deliver([a1, b1, broken, a2, b2]);
       expect(res.body.taken).toEqual([a1.id, b1.id, b2.id]);
-    } finally {
-      await sql`ALTER TABLE line_connector_state_away RENAME TO line_connector_state`.execute(
-        p.ctx.database.db,
-      );
-    }
+    });
     const again = await p.deliver([broken, a2]);
     expect(again.body.taken).toEqual([broken.id, a2.id]);
     const texts = p.events.filter((e) => e.event === "message.received").map((e) => e.payload.message.text);
@@ -135,17 +135,10 @@ describeEachDialect("portal input", (d) => {
     const a2 = textPacket({ user: "chunk-a", chat: "chunk-a", text: "a2" }, { line: "line-c" });
     const b1 = textPacket({ user: "chunk-b", chat: "chunk-b", text: "b1" }, { line: "line-d" });
     const b2 = textPacket({ user: "chunk-b", chat: "chunk-b", text: "b2" }, { line: "line-d" });
-    await sql`ALTER TABLE line_connector_state RENAME TO line_connector_state_away`.execute(
-      p.ctx.database.db,
-    );
-    try {
+    await withDeactivateBroken(async () => {
       // Chunks of two: [a1, broken] fails and goes packet by packet; [a2, b1] must not take a2.
       expect(await takePackets(p.ctx, [a1, broken, a2, b1, b2], 2)).toEqual([a1.id, b1.id, b2.id]);
-    } finally {
-      await sql`ALTER TABLE line_connector_state_away RENAME TO line_connector_state`.execute(
-        p.ctx.database.db,
-      );
-    }
+    });
   });
 
   it("answers 401 to a delivery signed with another secret and changes nothing", async () => {
