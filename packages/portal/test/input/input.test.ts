@@ -15,6 +15,19 @@ describeEachDialect("portal input", (d) => {
   });
   afterEach(async () => p?.close());
 
+  /** A chat on line `a` with a `deactivate` of that line between its two messages, and a chat on line `b`. */
+  function twoLines(a: string, b: string) {
+    const text = (line: string, text: string) =>
+      textPacket({ user: `${line}-user`, chat: `${line}-chat`, text: `${line} ${text}` }, { line });
+    return {
+      a1: text(a, "first"),
+      broken: packet("deactivate", { reason: "disabled", message: "off", at: clock.now() }, { line: a }),
+      a2: text(a, "last"),
+      b1: text(b, "first"),
+      b2: text(b, "last"),
+    };
+  }
+
   /** Runs `fn` while a `deactivate` packet cannot be committed (its table is renamed away). */
   async function withDeactivateBroken(fn: () => Promise<void>): Promise<void> {
     await sql`ALTER TABLE line_connector_state RENAME TO line_connector_state_away`.execute(
@@ -102,15 +115,7 @@ describeEachDialect("portal input", (d) => {
   });
 
   it("goes on with the other lines of a delivery that carries several when one line's packet cannot be committed", async () => {
-    const a1 = textPacket({ user: "multi-a", chat: "multi-a", text: "a first" }, { line: "line-a" });
-    const broken = packet(
-      "deactivate",
-      { reason: "disabled", message: "off", at: clock.now() },
-      { line: "line-a" },
-    );
-    const a2 = textPacket({ user: "multi-a", chat: "multi-a", text: "a last" }, { line: "line-a" });
-    const b1 = textPacket({ user: "multi-b", chat: "multi-b", text: "b first" }, { line: "line-b" });
-    const b2 = textPacket({ user: "multi-b", chat: "multi-b", text: "b last" }, { line: "line-b" });
+    const { a1, broken, a2, b1, b2 } = twoLines("line-a", "line-b");
     await withDeactivateBroken(async () => {
       // One packet of a chunk fails: the chunk is taken packet by packet; line-a stops at the
       // broken packet, line-b is taken whole.
@@ -120,21 +125,13 @@ describeEachDialect("portal input", (d) => {
     const again = await p.deliver([broken, a2]);
     expect(again.body.taken).toEqual([broken.id, a2.id]);
     const texts = p.events.filter((e) => e.event === "message.received").map((e) => e.payload.message.text);
-    expect(texts).toEqual(["a first", "b first", "b last", "a last"]);
+    expect(texts).toEqual(["line-a first", "line-b first", "line-b last", "line-a last"]);
     // line-a's deactivation is this test's only: later tests read the line states.
     await p.ctx.database.db.deleteFrom("line_connector_state").where("line_id", "=", "line-a").execute();
   });
 
   it("keeps a stopped line stopped in the later chunks of a delivery", async () => {
-    const a1 = textPacket({ user: "chunk-a", chat: "chunk-a", text: "a1" }, { line: "line-c" });
-    const broken = packet(
-      "deactivate",
-      { reason: "disabled", message: "off", at: clock.now() },
-      { line: "line-c" },
-    );
-    const a2 = textPacket({ user: "chunk-a", chat: "chunk-a", text: "a2" }, { line: "line-c" });
-    const b1 = textPacket({ user: "chunk-b", chat: "chunk-b", text: "b1" }, { line: "line-d" });
-    const b2 = textPacket({ user: "chunk-b", chat: "chunk-b", text: "b2" }, { line: "line-d" });
+    const { a1, broken, a2, b1, b2 } = twoLines("line-c", "line-d");
     await withDeactivateBroken(async () => {
       // Chunks of two: [a1, broken] fails and goes packet by packet; [a2, b1] must not take a2.
       expect(await takePackets(p.ctx, [a1, broken, a2, b1, b2], 2)).toEqual([a1.id, b1.id, b2.id]);
