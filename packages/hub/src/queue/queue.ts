@@ -465,7 +465,7 @@ class HubQueue implements Queue {
       return flight;
     });
     this.#keepLeases();
-    const sent = this.#send(flights).finally(() => {
+    const sent = this.#send(sending, flights).finally(() => {
       sending.slowTimer?.cancel();
       sending.slowTimer = undefined;
     });
@@ -516,7 +516,7 @@ class HubQueue implements Queue {
    * least; the requests of one portal go in parallel). A line with nothing to send is set right
    * here and gets no entry.
    */
-  async #send(flights: Flight[]): Promise<Map<string, Sent>> {
+  async #send(sending: Sending, flights: Flight[]): Promise<Map<string, Sent>> {
     const o = this.#o;
     const start = o.clock.now();
     const ready = (await Promise.all(flights.map((f) => this.#batchOf(f.line, start)))).filter(
@@ -550,7 +550,6 @@ class HubQueue implements Queue {
       bytes += r.bytes;
       count += r.batch.length;
     }
-    const signal = (flights[0] as Flight).sending.controller.signal;
     await Promise.all(
       requests.map(async (lines) => {
         const outcome = await postBatch({
@@ -564,7 +563,7 @@ class HubQueue implements Queue {
             lines.flatMap((r) => r.batch.map((b) => b.body)),
           ),
           timeoutMs: o.requestTimeoutMs,
-          signal,
+          signal: sending.controller.signal,
         });
         for (const r of lines) sent.set(r.line.id, { batch: r.batch, outcome });
       }),

@@ -200,22 +200,11 @@ export async function readyLines(
     .orderBy("l.id")
     .limit(portals * 4 + 4)
     .execute();
-  // Candidates come in turn order, so a portal's first appearance is its turn.
-  const turn = new Map<string, number>();
-  for (const c of candidates)
-    if (turn.size < portals && !turn.has(c.portal_id)) turn.set(c.portal_id, turn.size);
-  if (turn.size === 0) return [];
-  const lines = await ready(linesOf(db))
-    .where("l.portal_id", "in", [...turn.keys()])
-    .execute();
-  return lines
-    .map((l) => ({ ...l, served_ms: Number(l.served_ms) }))
-    .sort(
-      (a, b) =>
-        (turn.get(a.portal_id) as number) - (turn.get(b.portal_id) as number) ||
-        a.served_ms - b.served_ms ||
-        (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
-    )
+  // Candidates come in turn order: the first `portals` portals to appear are the ones served.
+  const chosen = [...new Set(candidates.map((c) => c.portal_id))].slice(0, portals);
+  if (chosen.length === 0) return [];
+  const lines = await ready(linesOf(db)).where("l.portal_id", "in", chosen).execute();
+  return byPortal(lines.map((l) => ({ ...l, served_ms: Number(l.served_ms) })))
     .slice(0, CLAIM_MAX_LINES)
     .map((l) => l.id);
 }
@@ -757,8 +746,9 @@ const PG_CLAIM = `
 /**
  * PostgreSQL: reads the ready lines of up to `portals` portals, claims them and reads each claimed
  * line's oldest packets (up to `batchMaxPackets`), all in one statement; rows another instance is
- * claiming at the same moment are skipped (`FOR UPDATE SKIP LOCKED`), never waited for. A line's `packets` may come back
- * empty when its packets were committed after the statement's snapshot; the caller reads them then.
+ * claiming at the same moment are skipped (`FOR UPDATE SKIP LOCKED`), never waited for. A line's
+ * `packets` may come back empty when its packets were committed after the statement's snapshot;
+ * the caller reads them then.
  */
 export async function pgClaimReady(
   db: PgTarget,
@@ -804,8 +794,8 @@ export async function pgClaimReady(
 }
 
 /**
- * Claimed lines in serving order: portal by portal, the portal whose line was least recently
- * served first, and within a portal its lines least recently served first.
+ * Ready or claimed lines in serving order: portal by portal, the portal whose line was least
+ * recently served first, and within a portal its lines least recently served first.
  */
 export function byPortal<L extends { id: string; portal_id: string; served_ms: number }>(
   lines: L[],

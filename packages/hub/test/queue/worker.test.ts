@@ -2,7 +2,6 @@ import { generateSecret } from "@openlines/protocol";
 import { describeEachDialect } from "@openlines/store/testing";
 import { afterEach, expect, it, vi } from "vitest";
 import { PortalRepository } from "../../src/portals/index.js";
-import { insertLine } from "../support/lines.js";
 import { startPortalStub } from "../support/portal-stub.js";
 import {
   box,
@@ -176,22 +175,12 @@ describeEachDialect("queue worker", (ctx) => {
         secret,
         state: "active",
       });
-      await insertLine(
-        f.database.db,
-        {
-          id: `${f.portalId}-lc`,
-          portal_id: `${f.portalId}-2`,
-          line_id: "healthy",
-          connector: "telegram",
-          hash: `${f.portalId}-hash`,
-        },
-        f.clock.now(),
-      );
+      const healthyLine = await f.line("healthy", `${f.portalId}-2`);
       const q = f.queue({ concurrency: 2, slowRequestMs: 2000, requestTimeoutMs: 15_000 });
       for (const lc of hung) await q.enqueue(items([f.packet(lc)]));
       await q.start();
       await f.stub.waitFor(() => f.stub.requests.length === 2);
-      await q.enqueue([{ lineConnectorId: `${f.portalId}-lc`, packet: f.packet(hung[0] as string) }]);
+      await q.enqueue([{ lineConnectorId: healthyLine, packet: f.packet(hung[0] as string) }]);
       expect(healthy.requests).toHaveLength(0);
       const delivered = nextEvent(q, "batch:delivered");
       f.clock.advance(2000);
