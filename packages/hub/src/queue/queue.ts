@@ -1,6 +1,5 @@
 import { EventEmitter } from "node:events";
 import { type DeadLetter, OpenlinesError } from "@openlines/protocol";
-import { sql } from "kysely";
 import type { SecretBox } from "../store/settings-crypto.js";
 import { Coalescer } from "./coalesce.js";
 import { type DeliveryOutcome, deliveryBody, postBatch } from "./deliver.js";
@@ -17,12 +16,12 @@ import type {
 import { blockUntil, type ResolvedOptions, resolveOptions } from "./options.js";
 import {
   ackPackets,
-  addWaiting,
   analyzeQueueTables,
   type BatchPacket,
   type ClaimedLine,
   claimLines,
   countDeadLetters,
+  countPackets,
   deleteDeadLetters,
   existingLines,
   expireLine,
@@ -235,9 +234,8 @@ class HubQueue implements Queue {
 
   async ack(portalId: string, ids: string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    const now = this.#o.clock.now();
     const perLine = await inTransaction(this.#db, async (trx) => {
-      const m = await ackPackets(trx, portalId, ids, now);
+      const m = await ackPackets(trx, portalId, ids);
       if (m.size > 0) await this.#signalOthers(trx);
       return m;
     });
@@ -273,7 +271,7 @@ class HubQueue implements Queue {
       const live = await existingLines(trx, [...new Set(rows.map((r) => r.line_connector_id))]);
       const back = rows.filter((r) => live.has(r.line_connector_id));
       if (back.length === 0) return 0;
-      const added = await insertPackets(
+      await insertPackets(
         trx,
         dialect,
         back.map((r) => ({
@@ -285,7 +283,6 @@ class HubQueue implements Queue {
           created_ms: now,
         })),
       );
-      await addWaiting(trx, added, now);
       await deleteDeadLetters(
         trx,
         back.map((r) => r.seq),
@@ -300,12 +297,12 @@ class HubQueue implements Queue {
   async lineState(lineConnectorId: string): Promise<LineQueueState> {
     const row = await this.#db
       .selectFrom("line_connector")
-      .select(["waiting", "attempts", "blocked_until", "first_failure_ms"])
+      .select(["attempts", "blocked_until", "first_failure_ms"])
       .where("id", "=", lineConnectorId)
       .executeTakeFirst();
     if (!row) throw new OpenlinesError("LINE_UNKNOWN", "No line connector has this id.");
     return {
-      waiting: Number(row.waiting),
+      waiting: await countPackets(this.#db, lineConnectorId),
       attempts: Number(row.attempts),
       blockedUntil: row.blocked_until === null ? null : Number(row.blocked_until),
       firstFailureAt: row.first_failure_ms === null ? null : Number(row.first_failure_ms),
@@ -595,16 +592,8 @@ class HubQueue implements Queue {
       bytes += r.size;
     }
     if (batch.length > 0) return { line, batch, bytes };
-    // `waiting` said there were packets but there are none: repair the count, free the line.
-    await this.#db
-      .updateTable("line_connector")
-      .set({
-        waiting: sql`(select count(*) from packet where line_connector_id = ${line.id})`,
-        lease_owner: null,
-        lease_until: null,
-      })
-      .where("id", "=", line.id)
-      .execute();
+    // Its packets left since the claim (acknowledged, or taken by another instance): free the line.
+    await releaseLeases(this.#db, this.instanceId, [line.id]);
     return undefined;
   }
 

@@ -233,10 +233,11 @@ describeEachDialect("queue worker", (ctx) => {
     await q.stop();
     const row = await f.database.db
       .selectFrom("line_connector")
-      .select(["waiting", "lease_owner", "attempts"])
+      .select(["lease_owner", "attempts"])
       .where("id", "=", lc)
       .executeTakeFirst();
-    expect(row).toEqual({ waiting: 2, lease_owner: null, attempts: 0 });
+    expect(row).toEqual({ lease_owner: null, attempts: 0 });
+    expect((await q.lineState(lc)).waiting).toBe(2);
     f.stub.answer = (req) => ({ body: { taken: req.ids } });
     const next = f.queue({ instanceId: "hub-new" });
     const delivered = nextEvent(next, "batch:delivered");
