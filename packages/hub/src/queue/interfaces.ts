@@ -41,11 +41,10 @@ export interface QueueOptions {
    */
   concurrency?: number;
   /**
-   * Paces the worker so that packets arriving close together go out in fewer, larger requests:
-   * requests to one portal start at least this far apart, and once the worker has caught up (its
-   * last claim found fewer portals ready than it had room for) it claims again no sooner than
-   * this after that claim. Real time, not the injected clock: it paces the worker, it is not part
-   * of the schedule. 0 sends at once. Default 100 ms.
+   * Once the worker has caught up (its last claim found fewer portals ready than it had room
+   * for), it waits until this long after that claim before claiming again, so packets arriving
+   * together go out in fewer, larger requests. Real time, not the injected clock: it paces the
+   * worker, it is not part of the schedule. 0 claims at once. Default 100 ms.
    */
   lingerMs?: number;
   /**

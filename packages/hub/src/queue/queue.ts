@@ -125,8 +125,6 @@ class HubQueue implements Queue {
   #retryTimer: Timer | undefined;
   /** When the last claim that found fewer portals ready than wanted ran (performance.now()). */
   #caughtUpAt: number | undefined;
-  /** When this instance last sent each portal a request (performance.now()), while under `lingerMs` ago. */
-  readonly #portalSentAt = new Map<string, number>();
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
   #renewTimer: Timer | undefined;
   #cross: CrossInstanceWake | undefined;
@@ -346,8 +344,7 @@ class HubQueue implements Queue {
           // Claim the ready lines of the portals for these slots and a round's worth more, held
           // here in order: one claim statement (a scan of the ready lines) serves many requests.
           const want = free - aheadPortals + this.#o.concurrency;
-          const resting = this.#restingPortals();
-          const claimed = await this.#claim(now, want, resting);
+          const claimed = await this.#claim(now, want);
           if (!this.#running) {
             await releaseLeases(
               this.#db,
@@ -359,8 +356,6 @@ class HubQueue implements Queue {
           this.#ahead.push(...claimed);
           short = new Set(claimed.map((l) => l.portal_id)).size < want;
           this.#caughtUpAt = short ? performance.now() : undefined;
-          // Lines of resting portals may have been left: the linger's timer comes back for them.
-          if (short && resting.length > 0) this.#lingering();
         }
         // Launch before looking up the next wake time, so no line waits behind that query.
         for (let n = 0; n < free && this.#ahead.length > 0; n++) this.#launch(this.#nextPortalLines());
@@ -378,25 +373,14 @@ class HubQueue implements Queue {
    * Claims the ready lines (not held here) of up to `portals` portals, the portal whose line was
    * least recently served first, each portal's lines together, with their oldest packets.
    */
-  #claim(now: number, portals: number, resting: string[]): Promise<ClaimedLine[]> {
+  #claim(now: number, portals: number): Promise<ClaimedLine[]> {
     const me = this.instanceId;
     const held = [...this.#flights.keys(), ...this.#ahead.map((l) => l.id)];
     return this.#options.database.dialect === "postgres"
-      ? pgClaimReady(this.#pg, now, me, held, portals, this.#o.leaseMs, this.#o.batchMaxPackets, resting)
+      ? pgClaimReady(this.#pg, now, me, held, portals, this.#o.leaseMs, this.#o.batchMaxPackets)
       : workerTransaction(this.#options.database, async (trx) =>
-          claimLines(trx, await readyLines(trx, now, me, held, portals, resting), now, me, this.#o.leaseMs),
+          claimLines(trx, await readyLines(trx, now, me, held, portals), now, me, this.#o.leaseMs),
         );
-  }
-
-  /** Portals this instance sent a request less than `lingerMs` ago: their lines wait for the next claim. */
-  #restingPortals(): string[] {
-    const since = performance.now() - this.#o.lingerMs;
-    const resting: string[] = [];
-    for (const [portal, at] of this.#portalSentAt) {
-      if (at > since) resting.push(portal);
-      else this.#portalSentAt.delete(portal);
-    }
-    return resting;
   }
 
   /**
@@ -466,8 +450,6 @@ class HubQueue implements Queue {
 
   /** Delivers the batches of these lines, all of one portal, in one request (see #send). */
   #launch(lines: ClaimedLine[]): void {
-    const portal = lines[0]?.portal_id;
-    if (this.#o.lingerMs > 0 && portal) this.#portalSentAt.set(portal, performance.now());
     const sending: Sending = { controller: new AbortController(), slow: false };
     sending.slowTimer = this.#o.clock.setTimer(this.#o.slowRequestMs, () => {
       sending.slowTimer = undefined;

@@ -1,5 +1,5 @@
 import type { Database, DialectName } from "@openlines/store";
-import { type ExpressionBuilder, type Kysely, sql, type Transaction } from "kysely";
+import { type Kysely, sql, type Transaction } from "kysely";
 import type { HubDatabase } from "../store/schema.js";
 
 /**
@@ -133,40 +133,30 @@ export async function readyLines(
   me: string,
   exclude: string[],
   portals: number,
-  restingPortals: string[],
 ): Promise<string[]> {
-  const ready = (eb: ExpressionBuilder<HubDatabase & { l: HubDatabase["line_connector"] }, "l">) =>
-    eb.and([
-      hasPackets("l.id"),
-      eb.or([eb("l.blocked_until", "is", null), eb("l.blocked_until", "<=", now)]),
-      eb.or([eb("l.lease_until", "is", null), eb("l.lease_until", "<", now), eb("l.lease_owner", "=", me)]),
-      ...(restingPortals.length > 0 ? [eb("l.portal_id", "not in", restingPortals)] : []),
-      ...(exclude.length > 0 ? [eb("l.id", "not in", exclude)] : []),
-    ]);
-  // Every ready line counts: a portal's lines are served together, so the least recently served
-  // lines are bunched by portal.
-  const turns = await db
-    .selectFrom("line_connector as l")
+  const ready = (q: ReturnType<typeof linesOf>) => {
+    let r = q
+      .where(hasPackets("l.id"))
+      .where((eb) => eb.or([eb("l.blocked_until", "is", null), eb("l.blocked_until", "<=", now)]))
+      .where((eb) =>
+        eb.or([eb("l.lease_until", "is", null), eb("l.lease_until", "<", now), eb("l.lease_owner", "=", me)]),
+      );
+    if (exclude.length > 0) r = r.where("l.id", "not in", exclude);
+    return r;
+  };
+  const linesOf = (d: Db) =>
+    d.selectFrom("line_connector as l").select(["l.id", "l.portal_id", "l.served_ms"]);
+  const candidates = await ready(linesOf(db))
     .innerJoin("portal as p", "p.id", "l.portal_id")
     .where("p.state", "<>", "disabled")
-    .where(ready)
-    .select(["l.portal_id", (eb) => eb.fn.min("l.served_ms").as("t")])
-    .groupBy("l.portal_id")
-    .orderBy("t")
-    .orderBy("l.portal_id")
-    .limit(portals)
+    .orderBy("l.served_ms")
+    .orderBy("l.id")
+    .limit(portals * 4 + 4)
     .execute();
-  if (turns.length === 0) return [];
-  const lines = await db
-    .selectFrom("line_connector as l")
-    .select(["l.id", "l.portal_id", "l.served_ms"])
-    .where(ready)
-    .where(
-      "l.portal_id",
-      "in",
-      turns.map((t) => t.portal_id),
-    )
-    .execute();
+  // Candidates come in turn order: the first `portals` portals to appear are the ones served.
+  const chosen = [...new Set(candidates.map((c) => c.portal_id))].slice(0, portals);
+  if (chosen.length === 0) return [];
+  const lines = await ready(linesOf(db)).where("l.portal_id", "in", chosen).execute();
   return byPortal(lines.map((l) => ({ ...l, served_ms: Number(l.served_ms) })))
     .slice(0, CLAIM_MAX_LINES)
     .map((l) => l.id);
@@ -610,19 +600,22 @@ const PG_ENQUEUE = `
 
 const PG_CLAIM = `
     with relaxed as (${RELAXED_COMMIT_TEXT}),
-    -- The portals with ready lines, each in the turn of its least recently served ready line,
-    -- the first $5 of them. Every ready line counts: a portal's lines are served together, so the
-    -- least recently served lines are bunched by portal. Disabled portals are read once (an init
-    -- plan), not joined: a join planned for "few ready lines" scanned the portal table once per line.
-    turn as (
-      select c.portal_id, min(c.served_ms) as t from line_connector c
+    -- The first candidates by turn, a bounded (top-N) sort; their portals, in the turn of their
+    -- least recently served line, are the ones served now. Disabled portals are read once (an
+    -- init plan), not joined: a join planned for "few ready lines" scanned the portal table once
+    -- per line.
+    candidate as (
+      select c.portal_id, c.served_ms from line_connector c
       where (select 1 from packet k where k.line_connector_id = c.id limit 1) is not null
         and (c.blocked_until is null or c.blocked_until <= $3::int8)
         and (c.lease_until is null or c.lease_until < $3::int8 or c.lease_owner = $1::text)
         and c.portal_id <> all (array(select cp.id from portal cp where cp.state = 'disabled'))
         and not (c.id = any($4::text[]))
-        and not (c.portal_id = any($7::text[]))
-      group by c.portal_id order by t, c.portal_id limit $5::int
+      order by c.served_ms, c.id collate "C"
+      limit $5::int * 4 + 4
+    ),
+    turn as (
+      select portal_id, min(served_ms) as t from candidate group by portal_id order by t, portal_id limit $5::int
     ),
     claimed as (
       update line_connector l set lease_owner = $1::text, lease_until = $2::int8
@@ -663,7 +656,6 @@ export async function pgClaimReady(
   portals: number,
   leaseMs: number,
   batchMaxPackets: number,
-  restingPortals: string[],
 ): Promise<ClaimedLine[]> {
   const rows = await pgPrepared<
     ClaimedLine & {
@@ -673,15 +665,7 @@ export async function pgClaimReady(
       body: string | null;
       size: number | null;
     }
-  >(db, "openlines_claim", PG_CLAIM, [
-    me,
-    now + leaseMs,
-    now,
-    exclude,
-    portals,
-    batchMaxPackets,
-    restingPortals,
-  ]);
+  >(db, "openlines_claim", PG_CLAIM, [me, now + leaseMs, now, exclude, portals, batchMaxPackets]);
   const lines = new Map<string, ClaimedLine & { served_ms: number }>();
   for (const row of rows) {
     let line = lines.get(row.id);

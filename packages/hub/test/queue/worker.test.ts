@@ -108,26 +108,6 @@ describeEachDialect("queue worker", (ctx) => {
     expect([...(f.stub.requests[1]?.lines ?? [])].sort()).toEqual(["line-2", "line-3"]);
   });
 
-  it("sends one portal a request at most once per lingerMs, so its packets of that time go together", async () => {
-    f = await fixture(ctx.url());
-    // Portals served in id order: the fixture's own first, then the two made here.
-    const a = await f.line();
-    const [b, c] = [await f.line("line-b", await f.portal()), await f.line("line-c", await f.portal())];
-    // One request at a time: each claim takes two portals, so it is never short of ready portals
-    // while three have packets, and only the rest keeps portal a from being served again at once.
-    const q = f.queue({ lingerMs: 400, concurrency: 1 });
-    const [a2, a3] = [f.packet(a), f.packet(a)];
-    q.events.on("batch:delivered", ({ lineConnectorId }) => {
-      if (lineConnectorId === a && f.stub.requests.length === 1) void q.enqueue(items([a2]));
-      if (lineConnectorId === c) void q.enqueue(items([a3]));
-    });
-    await q.enqueue(items([f.packet(a), f.packet(b), f.packet(c)]));
-    await q.start();
-    await f.stub.waitFor(() => f.stub.ids().includes(a3.id));
-    expect(f.stub.requests.map((r) => r.ids.length)).toEqual([1, 1, 1, 2]);
-    expect(f.stub.requests[3]?.ids).toEqual([a2.id, a3.id]);
-  });
-
   it("keeps a single timer for the cross-instance check where there is no NOTIFY, none on PostgreSQL", async () => {
     f = await fixture(ctx.url());
     for (let i = 0; i < 20; i++) await f.line();
