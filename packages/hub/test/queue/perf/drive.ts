@@ -4,7 +4,7 @@
  * queue module given (e.g. a copy of an older commit) and the current one, same conditions.
  *   BENCH_MESSAGES=20000 npx tsx packages/hub/test/queue/perf/drive.ts postgres [sqlite mysql]
  *   npx tsx packages/hub/test/queue/perf/drive.ts --ab /abs/path/base/index.ts --rounds 2 postgres
- * `--stats` adds the main thread's event-loop delay and the statements sent to PostgreSQL by name.
+ * `--outage` puts 10 of the 100 portals down (scenario queue-outage). `--stats` adds the main thread's event-loop delay and the statements sent to PostgreSQL by name.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -28,6 +28,8 @@ const rounds = Number(opt("--rounds") ?? 1);
 // --bullmq: after each round, BullMQ on Redis under the same conditions (the best peer in docs/performance.md).
 const withBullmq = args.includes("--bullmq") && args.splice(args.indexOf("--bullmq"), 1).length > 0;
 const withStats = args.includes("--stats") && args.splice(args.indexOf("--stats"), 1).length > 0;
+// --outage: 10 of the 100 portals down, as in the queue-outage scenario.
+const withOutage = args.includes("--outage") && args.splice(args.indexOf("--outage"), 1).length > 0;
 const statements = new Map<string, number>();
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 if (withStats) {
@@ -58,7 +60,7 @@ for (let round = 0; round < rounds; round++) {
       systems: [...stores.map((s) => openlines(s)), ...(withBullmq && label === "new" ? [bullmq] : [])],
       messages: Number(process.env.BENCH_MESSAGES ?? 20_000),
       producers: Number(process.env.BENCH_PRODUCERS ?? 64),
-      downPortals: 0,
+      downPortals: withOutage ? 10 : 0,
       log: () => {},
     });
     for (const r of rows)
