@@ -20,8 +20,7 @@ import {
   type BatchPacket,
   type ClaimedLine,
   claimLines,
-  countDeadLetters,
-  countPackets,
+  countOfLine,
   deleteDeadLetters,
   existingLines,
   expireLine,
@@ -302,11 +301,11 @@ class HubQueue implements Queue {
       .executeTakeFirst();
     if (!row) throw new OpenlinesError("LINE_UNKNOWN", "No line connector has this id.");
     return {
-      waiting: await countPackets(this.#db, lineConnectorId),
+      waiting: await countOfLine(this.#db, "packet", lineConnectorId),
       attempts: Number(row.attempts),
       blockedUntil: row.blocked_until === null ? null : Number(row.blocked_until),
       firstFailureAt: row.first_failure_ms === null ? null : Number(row.first_failure_ms),
-      deadLetters: await countDeadLetters(this.#db, lineConnectorId),
+      deadLetters: await countOfLine(this.#db, "dead_letter", lineConnectorId),
     };
   }
 

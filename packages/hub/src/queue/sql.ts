@@ -490,19 +490,10 @@ export async function deleteDeadLetters(db: Db, seqs: number[]): Promise<void> {
   for (const part of chunks(seqs)) await db.deleteFrom("dead_letter").where("seq", "in", part).execute();
 }
 
-/** Packets waiting on a line. */
-export async function countPackets(db: Db, line: string): Promise<number> {
+/** How many rows of a line `table` holds: its packets waiting (`packet`) or its dead letters. */
+export async function countOfLine(db: Db, table: "packet" | "dead_letter", line: string): Promise<number> {
   const row = await db
-    .selectFrom("packet")
-    .select((eb) => eb.fn.countAll<number>().as("n"))
-    .where("line_connector_id", "=", line)
-    .executeTakeFirst();
-  return Number(row?.n ?? 0);
-}
-
-export async function countDeadLetters(db: Db, line: string): Promise<number> {
-  const row = await db
-    .selectFrom("dead_letter")
+    .selectFrom(table)
     .select((eb) => eb.fn.countAll<number>().as("n"))
     .where("line_connector_id", "=", line)
     .executeTakeFirst();
