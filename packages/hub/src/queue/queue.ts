@@ -70,6 +70,11 @@ interface Flight {
 interface Sent {
   batch: BatchPacket[];
   outcome: DeliveryOutcome;
+  /**
+   * When the outcome came (the queue's clock): the lines of a failed request get the same block
+   * end from it, so they become ready, and travel, together again.
+   */
+  at: number;
 }
 
 type Timer = { cancel(): void };
@@ -530,7 +535,8 @@ class HubQueue implements Queue {
         reason: "the portal's secret cannot be opened",
         error,
       };
-      for (const r of ready) sent.set(r.line.id, { batch: r.batch, outcome });
+      const at = o.clock.now();
+      for (const r of ready) sent.set(r.line.id, { batch: r.batch, outcome, at });
       return sent;
     }
     const requests: (typeof ready)[] = [];
@@ -561,7 +567,8 @@ class HubQueue implements Queue {
           timeoutMs: o.requestTimeoutMs,
           signal: sending.controller.signal,
         });
-        for (const r of lines) sent.set(r.line.id, { batch: r.batch, outcome });
+        const at = o.clock.now();
+        for (const r of lines) sent.set(r.line.id, { batch: r.batch, outcome, at });
       }),
     );
     return sent;
@@ -600,7 +607,7 @@ class HubQueue implements Queue {
   async #settle(flight: Flight, sent: Sent | undefined): Promise<void> {
     if (!sent) return;
     const { line } = flight;
-    const { batch, outcome } = sent;
+    const { batch, outcome, at } = sent;
     const me = this.instanceId;
     const o = this.#o;
     const batchIds = new Set(batch.map((b) => b.id));
@@ -609,13 +616,13 @@ class HubQueue implements Queue {
       return;
     }
     if (outcome.kind === "failed") {
-      await this.#fail(line, outcome.reason, outcome.error);
+      await this.#fail(line, outcome.reason, at, outcome.error);
       return;
     }
     if (outcome.kind === "taken") {
       const taken = [...new Set(outcome.ids.filter((id) => batchIds.has(id)))];
       if (taken.length === 0) {
-        await this.#fail(line, "the portal took none of the batch");
+        await this.#fail(line, "the portal took none of the batch", at);
         return;
       }
       const takenIds = new Set(taken);
@@ -651,8 +658,13 @@ class HubQueue implements Queue {
     this.#checkAcks = true;
   }
 
-  async #fail(line: ClaimedLine, reason: string, error?: unknown, sentSeqs?: number[]): Promise<void> {
-    const now = this.#o.clock.now();
+  async #fail(
+    line: ClaimedLine,
+    reason: string,
+    now: number,
+    error?: unknown,
+    sentSeqs?: number[],
+  ): Promise<void> {
     const attempts = line.attempts + 1;
     const first = line.first_failure_ms ?? now;
     const until = blockUntil(this.#o, attempts, now, first);
@@ -716,7 +728,13 @@ class HubQueue implements Queue {
       }
       a.timer.cancel();
       f.awaiting = undefined;
-      await this.#fail(f.line, `no ack within ${this.#o.ackDeadlineMs} ms`, undefined, a.seqs);
+      await this.#fail(
+        f.line,
+        `no ack within ${this.#o.ackDeadlineMs} ms`,
+        this.#o.clock.now(),
+        undefined,
+        a.seqs,
+      );
     } catch (error) {
       this.events.emit("worker:error", { where: "ack deadline", error });
       f.awaiting = undefined;
