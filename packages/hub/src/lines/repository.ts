@@ -13,6 +13,7 @@ export function newLineColumns(now: number) {
     account_key: null,
     status: "new",
     status_reason: null,
+    waiting: 0,
     attempts: 0,
     blocked_until: null,
     first_failure_ms: null,

@@ -3,6 +3,7 @@ import type { Database } from "@openlines/store";
 import type { HubDatabase } from "../store/schema.js";
 import type { QueuedPacket } from "./interfaces.js";
 import {
+  addWaiting,
   existingLines,
   insertPackets,
   inTransaction,
@@ -86,7 +87,7 @@ export class GroupCommitter {
       let result: { missing: string[] };
       try {
         result = await retrying(() =>
-          pgEnqueue(this.database.pgPool ?? this.database.db, packetRows(members, now), this.instanceId),
+          pgEnqueue(this.database.pgPool ?? this.database.db, packetRows(members, now), now, this.instanceId),
         );
       } catch (e) {
         for (const w of members) w.reject(e);
@@ -120,7 +121,8 @@ export class GroupCommitter {
         accepted = group.filter((w) => w.items.every((i) => known.has(i.lineConnectorId)));
         const rows = packetRows(accepted, now);
         if (rows.length === 0) return;
-        await insertPackets(trx, dialect, rows);
+        const added = await insertPackets(trx, dialect, rows);
+        await addWaiting(trx, added, now);
         await signalChange(trx, dialect, this.instanceId);
       });
     } catch (e) {

@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { type DeadLetter, OpenlinesError } from "@openlines/protocol";
+import { sql } from "kysely";
 import type { SecretBox } from "../store/settings-crypto.js";
 import { Coalescer } from "./coalesce.js";
 import { type DeliveryOutcome, deliveryBody, postBatch } from "./deliver.js";
@@ -16,11 +17,12 @@ import type {
 import { blockUntil, type ResolvedOptions, resolveOptions } from "./options.js";
 import {
   ackPackets,
+  addWaiting,
   analyzeQueueTables,
   type BatchPacket,
   type ClaimedLine,
   claimLines,
-  countOfLine,
+  countDeadLetters,
   deleteDeadLetters,
   existingLines,
   expireLine,
@@ -238,8 +240,9 @@ class HubQueue implements Queue {
 
   async ack(portalId: string, ids: string[]): Promise<number> {
     if (ids.length === 0) return 0;
+    const now = this.#o.clock.now();
     const perLine = await inTransaction(this.#db, async (trx) => {
-      const m = await ackPackets(trx, portalId, ids);
+      const m = await ackPackets(trx, portalId, ids, now);
       if (m.size > 0) await this.#signalOthers(trx);
       return m;
     });
@@ -275,7 +278,7 @@ class HubQueue implements Queue {
       const live = await existingLines(trx, [...new Set(rows.map((r) => r.line_connector_id))]);
       const back = rows.filter((r) => live.has(r.line_connector_id));
       if (back.length === 0) return 0;
-      await insertPackets(
+      const added = await insertPackets(
         trx,
         dialect,
         back.map((r) => ({
@@ -287,6 +290,7 @@ class HubQueue implements Queue {
           created_ms: now,
         })),
       );
+      await addWaiting(trx, added, now);
       await deleteDeadLetters(
         trx,
         back.map((r) => r.seq),
@@ -301,16 +305,16 @@ class HubQueue implements Queue {
   async lineState(lineConnectorId: string): Promise<LineQueueState> {
     const row = await this.#db
       .selectFrom("line_connector")
-      .select(["attempts", "blocked_until", "first_failure_ms"])
+      .select(["waiting", "attempts", "blocked_until", "first_failure_ms"])
       .where("id", "=", lineConnectorId)
       .executeTakeFirst();
     if (!row) throw new OpenlinesError("LINE_UNKNOWN", "No line connector has this id.");
     return {
-      waiting: await countOfLine(this.#db, "packet", lineConnectorId),
+      waiting: Number(row.waiting),
       attempts: Number(row.attempts),
       blockedUntil: row.blocked_until === null ? null : Number(row.blocked_until),
       firstFailureAt: row.first_failure_ms === null ? null : Number(row.first_failure_ms),
-      deadLetters: await countOfLine(this.#db, "dead_letter", lineConnectorId),
+      deadLetters: await countDeadLetters(this.#db, lineConnectorId),
     };
   }
 
@@ -598,8 +602,16 @@ class HubQueue implements Queue {
       bytes += r.size;
     }
     if (batch.length > 0) return { line, batch, bytes };
-    // Its packets left since the claim (acknowledged, or taken by another instance): free the line.
-    await releaseLeases(this.#db, this.instanceId, [line.id]);
+    // `waiting` said there were packets but there are none: repair the count, free the line.
+    await this.#db
+      .updateTable("line_connector")
+      .set({
+        waiting: sql`(select count(*) from packet where line_connector_id = ${line.id})`,
+        lease_owner: null,
+        lease_until: null,
+      })
+      .where("id", "=", line.id)
+      .execute();
     return undefined;
   }
 

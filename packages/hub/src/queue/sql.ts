@@ -4,8 +4,8 @@ import type { HubDatabase } from "../store/schema.js";
 
 /**
  * The queue's database operations, one function each, the same statements on the three dialects
- * except where noted. A line has packets waiting when a packet row of it exists: enqueue writes
- * packet rows only, never the line's row that claims and settles lock (see `hasPackets`).
+ * except where noted. Every write that changes the number of packets of a line updates
+ * `line_connector.waiting` in the same transaction.
  */
 
 type Db = Kysely<HubDatabase> | Transaction<HubDatabase>;
@@ -81,27 +81,74 @@ export async function existingLines(db: Db, ids: string[]): Promise<Set<string>>
   return found;
 }
 
-/** Inserts packets in order, skipping ids already queued (`ON CONFLICT DO NOTHING`, MySQL `INSERT IGNORE`). */
-export async function insertPackets(db: Db, dialect: DialectName, rows: PacketRow[]): Promise<void> {
+/**
+ * Inserts packets, skipping ids already queued; returns how many were inserted per line.
+ * PostgreSQL and SQLite: `ON CONFLICT DO NOTHING RETURNING`. MySQL has no RETURNING: `INSERT
+ * IGNORE`, and when it inserted fewer rows than given (an id was already queued, which is rare),
+ * the lines of that statement are recounted.
+ */
+export async function insertPackets(
+  db: Db,
+  dialect: DialectName,
+  rows: PacketRow[],
+): Promise<Map<string, number>> {
+  const added = new Map<string, number>();
+  const recount = new Set<string>();
   for (const part of chunks(rows)) {
-    if (dialect === "mysql") await db.insertInto("packet").ignore().values(part).execute();
-    else
-      await db
+    if (dialect === "mysql") {
+      const fresh = part;
+      const res = await db.insertInto("packet").ignore().values(fresh).executeTakeFirst();
+      for (const r of fresh) added.set(r.line_connector_id, (added.get(r.line_connector_id) ?? 0) + 1);
+      if (Number(res.numInsertedOrUpdatedRows ?? 0) !== fresh.length) {
+        for (const r of fresh) recount.add(r.line_connector_id);
+      }
+    } else {
+      const inserted = await db
         .insertInto("packet")
         .values(part)
         .onConflict((oc) => oc.column("id").doNothing())
+        .returning("line_connector_id")
         .execute();
+      for (const r of inserted) added.set(r.line_connector_id, (added.get(r.line_connector_id) ?? 0) + 1);
+    }
   }
+  for (const line of recount) {
+    const [row] = await db
+      .selectFrom("packet")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("line_connector_id", "=", line)
+      .execute();
+    const before = await db
+      .selectFrom("line_connector")
+      .select("waiting")
+      .where("id", "=", line)
+      .executeTakeFirst();
+    added.set(line, Number(row?.n ?? 0) - Number(before?.waiting ?? 0));
+  }
+  return added;
 }
 
 /**
- * "This line has packets waiting", for the line whose id is in `lineId` (a column reference): one
- * probe of the packet table's `(line_connector_id, seq)` index. A scalar subquery with LIMIT, not
- * EXISTS, so no planner turns it into a join that reads every queued packet (PostgreSQL's hashed
- * semi-join, MariaDB's semi-join materialization).
+ * Adds (or subtracts) to `waiting`. Lines that change by the same amount share one statement, so
+ * a group of a thousand packets over a thousand lines costs one UPDATE, not a thousand.
  */
-export function hasPackets(lineId: string) {
-  return sql<boolean>`(select 1 from packet pk where pk.line_connector_id = ${sql.ref(lineId)} limit 1) is not null`;
+export async function addWaiting(db: Db, counts: Map<string, number>, now: number): Promise<void> {
+  const byDelta = new Map<number, string[]>();
+  for (const [line, n] of counts) {
+    if (n === 0) continue;
+    const list = byDelta.get(n) ?? [];
+    list.push(line);
+    byDelta.set(n, list);
+  }
+  for (const [n, lines] of byDelta) {
+    for (const part of chunks(lines.sort())) {
+      await db
+        .updateTable("line_connector")
+        .set({ waiting: sql`waiting + ${sql.lit(n)}`, updated_ms: now })
+        .where("id", "in", part)
+        .execute();
+    }
+  }
 }
 
 /** Tells other instances that the queue changed: NOTIFY on PostgreSQL, the counter row on MySQL. */
@@ -136,7 +183,7 @@ export async function readyLines(
 ): Promise<string[]> {
   const ready = (q: ReturnType<typeof linesOf>) => {
     let r = q
-      .where(hasPackets("l.id"))
+      .where("l.waiting", ">", 0)
       .where((eb) => eb.or([eb("l.blocked_until", "is", null), eb("l.blocked_until", "<=", now)]))
       .where((eb) =>
         eb.or([eb("l.lease_until", "is", null), eb("l.lease_until", "<", now), eb("l.lease_owner", "=", me)]),
@@ -192,7 +239,7 @@ export async function claimLines(
     .updateTable("line_connector")
     .set({ lease_owner: me, lease_until: now + leaseMs })
     .where("id", "in", ids)
-    .where(hasPackets("line_connector.id"))
+    .where("waiting", ">", 0)
     .where((eb) => eb.or([eb("blocked_until", "is", null), eb("blocked_until", "<=", now)]))
     .where((eb) =>
       eb.or([eb("lease_until", "is", null), eb("lease_until", "<", now), eb("lease_owner", "=", me)]),
@@ -243,8 +290,8 @@ export async function oldestPackets(db: Db, line: string, limit: number): Promis
   return rows.map((r) => ({ seq: Number(r.seq), id: r.id, body: r.body, size: Number(r.size) }));
 }
 
-/** Deletes these packets of one line; returns how many were still queued. */
-export async function deletePackets(db: Db, line: string, ids: string[]): Promise<number> {
+/** Deletes these packets of one line; returns how many were still queued. `waiting` is left to the caller. */
+export async function deleteLinePackets(db: Db, line: string, ids: string[]): Promise<number> {
   let n = 0;
   for (const part of chunks(ids)) {
     const res = await db
@@ -257,14 +304,23 @@ export async function deletePackets(db: Db, line: string, ids: string[]): Promis
   return n;
 }
 
+/** Deletes these packets of one line and lowers its `waiting`; returns how many were still queued. */
+export async function deletePackets(db: Db, line: string, ids: string[], now: number): Promise<number> {
+  const n = await deleteLinePackets(db, line, ids);
+  if (n > 0) await addWaiting(db, new Map([[line, -n]]), now);
+  return n;
+}
+
 /**
  * A successful try: attempts reset, block lifted, lease released, line goes to the back of the
- * round. If another instance took the line over meanwhile (our lease ran out), nothing changes.
+ * round; `taken` packets leave `waiting` in the same statement. If another instance took the line
+ * over meanwhile (our lease ran out), only the count is corrected.
  */
-export async function settleSuccess(db: Db, line: string, me: string, now: number): Promise<void> {
-  await db
+export async function settleSuccess(db: Db, line: string, me: string, now: number, taken = 0): Promise<void> {
+  const res = await db
     .updateTable("line_connector")
     .set({
+      waiting: sql`waiting - ${sql.lit(taken)}`,
       attempts: 0,
       blocked_until: null,
       first_failure_ms: null,
@@ -275,7 +331,8 @@ export async function settleSuccess(db: Db, line: string, me: string, now: numbe
     })
     .where("id", "=", line)
     .where("lease_owner", "=", me)
-    .execute();
+    .executeTakeFirst();
+  if (taken !== 0 && Number(res.numUpdatedRows) === 0) await addWaiting(db, new Map([[line, -taken]]), now);
 }
 
 /** A failed try: the line is blocked until `blockedUntil`, lease released. */
@@ -380,14 +437,16 @@ export async function expireLine(db: Db, line: ClaimedLine, me: string, now: num
         })),
       )
       .execute();
-    await db
+    const res = await db
       .deleteFrom("packet")
       .where(
         "seq",
         "in",
         rows.map((r) => r.seq),
       )
-      .execute();
+      .executeTakeFirst();
+    const n = Number(res.numDeletedRows ?? 0);
+    if (n > 0) await addWaiting(db, new Map([[line.id, -n]]), now);
     for (const r of rows) ids.push(r.id);
   }
   await settleSuccess(db, line.id, me, now);
@@ -399,13 +458,13 @@ export async function nextWake(db: Db, now: number, me: string): Promise<number 
   const blocked = await db
     .selectFrom("line_connector")
     .select((eb) => eb.fn.min("blocked_until").as("t"))
-    .where(hasPackets("line_connector.id"))
+    .where("waiting", ">", 0)
     .where("blocked_until", ">", now)
     .executeTakeFirst();
   const leased = await db
     .selectFrom("line_connector")
     .select((eb) => eb.fn.min("lease_until").as("t"))
-    .where(hasPackets("line_connector.id"))
+    .where("waiting", ">", 0)
     .where("lease_until", ">=", now)
     .where("lease_owner", "<>", me)
     .executeTakeFirst();
@@ -416,7 +475,12 @@ export async function nextWake(db: Db, now: number, me: string): Promise<number 
 }
 
 /** The portal's `ack`: deletes its packets with these ids, per line; returns the count per line. */
-export async function ackPackets(db: Db, portalId: string, ids: string[]): Promise<Map<string, number>> {
+export async function ackPackets(
+  db: Db,
+  portalId: string,
+  ids: string[],
+  now: number,
+): Promise<Map<string, number>> {
   const byLine = new Map<string, string[]>();
   for (const part of chunks([...new Set(ids)])) {
     const rows = await db
@@ -434,7 +498,7 @@ export async function ackPackets(db: Db, portalId: string, ids: string[]): Promi
   }
   const out = new Map<string, number>();
   for (const line of [...byLine.keys()].sort()) {
-    const n = await deletePackets(db, line, byLine.get(line) ?? []);
+    const n = await deletePackets(db, line, byLine.get(line) ?? [], now);
     if (n > 0) out.set(line, n);
   }
   return out;
@@ -490,10 +554,9 @@ export async function deleteDeadLetters(db: Db, seqs: number[]): Promise<void> {
   for (const part of chunks(seqs)) await db.deleteFrom("dead_letter").where("seq", "in", part).execute();
 }
 
-/** How many rows of a line `table` holds: its packets waiting (`packet`) or its dead letters. */
-export async function countOfLine(db: Db, table: "packet" | "dead_letter", line: string): Promise<number> {
+export async function countDeadLetters(db: Db, line: string): Promise<number> {
   const row = await db
-    .selectFrom(table)
+    .selectFrom("dead_letter")
     .select((eb) => eb.fn.countAll<number>().as("n"))
     .where("line_connector_id", "=", line)
     .executeTakeFirst();
@@ -541,18 +604,20 @@ export async function retrying<T>(fn: () => Promise<T>): Promise<T> {
 const RECORD_SEPARATOR = "\u001e";
 
 /**
- * PostgreSQL: a whole group in one statement: inserts the packets in order (skipping ids already
- * queued) and sends the NOTIFY, in the statement's own transaction. If any line connector does not
- * exist nothing is inserted and the missing ids are returned, so the caller can refuse those
- * callers and retry the rest. No line row is written or locked: enqueue never waits for a claim or
- * a settle holding a line.
+ * PostgreSQL: a whole group in one statement. Inserts the packets in order (skipping ids already
+ * queued), raises `waiting` of each line by what was inserted and sends the NOTIFY, all in the
+ * statement's own transaction. If any line connector does not exist nothing is written and the
+ * missing ids are returned, so the caller can refuse those callers and retry the rest (the usual
+ * statement, PG_ENQUEUE_KNOWN, does not look for them; PG_ENQUEUE, which does, runs only then). The lines
+ * are locked in id order, as the worker's settle does, so concurrent statements never deadlock.
  */
 export async function pgEnqueue(
   db: PgTarget,
   rows: PacketRow[],
+  now: number,
   instanceId: string,
 ): Promise<{ missing: string[] }> {
-  const r = await pgPrepared<{ missing: string[] | null }>(db, "openlines_enqueue", PG_ENQUEUE, [
+  const values = [
     rows.map((r) => r.id),
     rows.map((r) => r.line_connector_id),
     rows.map((r) => r.type),
@@ -561,26 +626,72 @@ export async function pgEnqueue(
     rows.map((r) => r.body).join(RECORD_SEPARATOR),
     rows.map((r) => r.size),
     rows.map((r) => r.created_ms),
+    now,
     instanceId,
-  ]);
+  ];
+  try {
+    await pgPrepared(db, "openlines_enqueue_known", PG_ENQUEUE_KNOWN, values);
+    return { missing: [] };
+  } catch (e) {
+    if (!(e instanceof Error) || !e.message.includes(LINE_MISSING_MARK)) throw e;
+  }
+  const r = await pgPrepared<{ missing: string[] | null }>(db, "openlines_enqueue", PG_ENQUEUE, values);
   return { missing: r[0]?.missing ?? [] };
 }
 
-const PG_ENQUEUE = `
+/**
+ * The two enqueue statements share their rows, insert and line update; they differ in whether
+ * missing lines are looked for first (`checked`) and in what they answer.
+ */
+function enqueueStatement(checked: boolean, answer: string): string {
+  return `
     with input as (
       select * from unnest($1::text[], $2::text[], $3::text[], string_to_array($4::text, chr(30)), $5::int[], $6::int8[])
         with ordinality as u(id, lcid, type, body, size, created_ms, ord)
-    ),
+    ),${
+      checked
+        ? `
     missing as (
       select distinct lcid from input where not exists (select 1 from line_connector l where l.id = input.lcid)
-    ),
+    ),`
+        : ""
+    }
     ins as (
       insert into packet (id, line_connector_id, type, body, size, created_ms)
       select id, lcid, type, body, size, created_ms from input
-      where not exists (select 1 from missing) order by ord
+      ${checked ? "where not exists (select 1 from missing) " : ""}order by ord
       on conflict (id) do nothing
+      returning line_connector_id
+    ),
+    cnt as materialized (select line_connector_id, count(*)::int as n from ins group by line_connector_id),
+    lk as (select id from line_connector where id = any($2::text[]) order by id for no key update),
+    upd as (
+      update line_connector l
+      set waiting = l.waiting + coalesce((select cnt.n from cnt where cnt.line_connector_id = l.id), 0),
+        updated_ms = $7::int8
+      where l.id = any($2::text[]) and (select count(*) from lk) >= 0${checked ? " and not exists (select 1 from missing)" : ""}
+      returning l.id
     )
-    select (select array_agg(lcid) from missing) as missing, pg_notify('${NOTIFY_CHANNEL}', $7::text)`;
+    select ${answer}, pg_notify('${NOTIFY_CHANNEL}', $8::text)`;
+}
+
+const PG_ENQUEUE = enqueueStatement(
+  true,
+  "(select array_agg(lcid) from missing) as missing, (select count(*) from upd) as lines",
+);
+
+/**
+ * The usual case, every line known: no check for missing lines up front. A line that is gone
+ * makes the statement fail on purpose (LINE_MISSING_MARK cast to a number, at run time: the
+ * cast is outside the CASE so the planner cannot fold it), which undoes it; the caller
+ * then runs PG_ENQUEUE, which says which lines are missing.
+ */
+const LINE_MISSING_MARK = "openlines: a line connector of this group does not exist";
+const PG_ENQUEUE_KNOWN = enqueueStatement(
+  false,
+  `cast(case when (select count(*) from upd) < (select count(distinct lcid) from input)
+      then '${LINE_MISSING_MARK}' end as int) as failed`,
+);
 
 /**
  * The worker's own statements on PostgreSQL commit without waiting for the WAL flush
@@ -597,7 +708,7 @@ const PG_CLAIM = `
     -- per line.
     candidate as (
       select c.portal_id, c.served_ms from line_connector c
-      where (select 1 from packet k where k.line_connector_id = c.id limit 1) is not null
+      where c.waiting > 0
         and (c.blocked_until is null or c.blocked_until <= $3::int8)
         and (c.lease_until is null or c.lease_until < $3::int8 or c.lease_owner = $1::text)
         and c.portal_id <> all (array(select cp.id from portal cp where cp.state = 'disabled'))
@@ -615,7 +726,7 @@ const PG_CLAIM = `
         -- Every ready line of those portals (found through the portal's unique key), locked
         -- skipping lines another instance is claiming at this moment: that instance serves them.
         select r.id from turn join line_connector r on r.portal_id = turn.portal_id
-        where (select 1 from packet k where k.line_connector_id = r.id limit 1) is not null
+        where r.waiting > 0
           and (r.blocked_until is null or r.blocked_until <= $3::int8)
           and (r.lease_until is null or r.lease_until < $3::int8 or r.lease_owner = $1::text)
           and not (r.id = any($4::text[]))
@@ -713,12 +824,19 @@ const PG_SETTLE = `
       delete from packet k where k.seq = any($1::int8[]) and k.line_connector_id = any($2::text[])
       returning k.line_connector_id
     ),
-    settled as (
-      update line_connector l set attempts = 0, blocked_until = null, first_failure_ms = null,
-        served_ms = $4::int8, lease_owner = null, lease_until = null, updated_ms = $4::int8
-      where l.id = any($2::text[]) and l.lease_owner = $3::text and (select v from relaxed) = 'off'
-    )
-    select line_connector_id as id, count(*)::int as n from d group by line_connector_id`;
+    c as (select line_connector_id as lc, count(*)::int as n from d group by line_connector_id),
+    s as (select id from line_connector where id = any($2::text[]) order by id for no key update)
+    update line_connector l set
+      waiting = l.waiting - coalesce((select c.n from c where c.lc = l.id), 0),
+      attempts = case when l.lease_owner = $3::text then 0 else l.attempts end,
+      blocked_until = case when l.lease_owner = $3::text then null else l.blocked_until end,
+      first_failure_ms = case when l.lease_owner = $3::text then null else l.first_failure_ms end,
+      served_ms = case when l.lease_owner = $3::text then $4::int8 else l.served_ms end,
+      lease_until = case when l.lease_owner = $3::text then null else l.lease_until end,
+      lease_owner = case when l.lease_owner = $3::text then null else l.lease_owner end,
+      updated_ms = $4::int8
+    where l.id = any($2::text[]) and (select count(*) from s) >= 0 and (select v from relaxed) = 'off'
+    returning l.id, coalesce((select c.n from c where c.lc = l.id), 0) as n`;
 
 export interface TakenBatch {
   line: string;
@@ -744,8 +862,8 @@ export async function settleTakenMany(
   await workerTransaction(database, async (trx) => {
     deleted.clear();
     for (const b of [...batches].sort((x, y) => (x.line < y.line ? -1 : x.line > y.line ? 1 : 0))) {
-      const n = await deletePackets(trx, b.line, b.ids);
-      await settleSuccess(trx, b.line, me, now);
+      const n = await deleteLinePackets(trx, b.line, b.ids);
+      await settleSuccess(trx, b.line, me, now, n);
       deleted.set(b.line, (deleted.get(b.line) ?? 0) + n);
     }
   });
@@ -754,9 +872,10 @@ export async function settleTakenMany(
 
 /**
  * PostgreSQL: settles the `taken` answers of several lines in one statement: deletes their
- * packets and, where the lease is still ours, resets attempts, lifts the block, releases the lease
- * and moves the line to the back of the round (a line another instance took over is not touched).
- * Returns the number of packets deleted per batch, in the order given.
+ * packets, lowers each line's count, and, where the lease is still ours, resets attempts, lifts
+ * the block, releases the lease and moves the line to the back of the round. The lines are locked
+ * in id order (as enqueue does) so concurrent statements never deadlock. Returns the number of
+ * packets deleted per batch, in the order given.
  */
 export async function pgSettleTakenMany(
   db: PgTarget,

@@ -208,16 +208,4 @@ export const hubMigrations: NumberedMigration[] = [
       await sql`alter table line_connector set (fillfactor = 50)`.execute(db);
     },
   },
-  {
-    // A line has packets waiting when one of its packet rows exists (one probe of the packet
-    // index): enqueue no longer writes, nor waits for, the line's row that claims and settles lock.
-    name: "0008_queue_waiting_from_packets",
-    up: async (db, dialect) => {
-      // PostgreSQL dropped this index in 0007; MySQL names the table of an index it drops.
-      if (dialect === "sqlite") await db.schema.dropIndex("line_connector_ready").execute();
-      if (dialect === "mysql")
-        await db.schema.dropIndex("line_connector_ready").on("line_connector").execute();
-      await db.schema.alterTable("line_connector").dropColumn("waiting").execute();
-    },
-  },
 ];

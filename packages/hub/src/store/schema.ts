@@ -33,6 +33,8 @@ export interface LineConnectorTable {
   status: "new" | "active" | "needsAttention" | "disabled";
   status_reason: string | null;
   // --- queue state towards the portal ---
+  /** Packets waiting; maintained in the same transaction as the packet rows. */
+  waiting: number;
   /** Failed tries since the last success. */
   attempts: number;
   blocked_until: number | null;

@@ -64,8 +64,8 @@ async function bench(label: string, fn: () => Promise<unknown>) {
   console.log(label, ((performance.now() - t0) / 200).toFixed(2), "ms/group");
 }
 for (let round = 0; round < 2; round++) {
-  await bench("kysely  ", () => pgEnqueue(d.db, rows(), "me"));
-  await bench("prepared", () => pgEnqueue(d.pgPool ?? d.db, rows(), "me"));
+  await bench("kysely  ", () => pgEnqueue(d.db, rows(), now, "me"));
+  await bench("prepared", () => pgEnqueue(d.pgPool ?? d.db, rows(), now, "me"));
 }
 await d.close();
 await t.drop();
