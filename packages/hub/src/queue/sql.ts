@@ -278,13 +278,27 @@ export interface BatchPacket {
   size: number;
 }
 
+/**
+ * A line's packets in queue order, the line written as a range (`>=` and `<=`), not an equality:
+ * with an equality the planner drops the line from `ORDER BY line_connector_id, seq` and may read
+ * the whole table in `seq` order (the primary key), filtering by line, which it estimates cheap when
+ * there are few lines; with a backlog that read every queued packet of the other lines (3.1 s per
+ * claim with 1,000,000 queued). As a range only the `(line_connector_id, seq)` index gives the order.
+ * PG_CLAIM's packet read is written the same way.
+ */
+function packetsInQueueOrder(db: Db, line: string) {
+  return db
+    .selectFrom("packet")
+    .where("line_connector_id", ">=", line)
+    .where("line_connector_id", "<=", line)
+    .orderBy("line_connector_id")
+    .orderBy("seq");
+}
+
 /** The oldest packets of a line, in queue order. */
 export async function oldestPackets(db: Db, line: string, limit: number): Promise<BatchPacket[]> {
-  const rows = await db
-    .selectFrom("packet")
+  const rows = await packetsInQueueOrder(db, line)
     .select(["seq", "id", "body", "size"])
-    .where("line_connector_id", "=", line)
-    .orderBy("seq")
     .limit(limit)
     .execute();
   return rows.map((r) => ({ seq: Number(r.seq), id: r.id, body: r.body, size: Number(r.size) }));
@@ -412,11 +426,8 @@ export async function stillQueued(db: Db, seqs: number[]): Promise<Map<string, n
 export async function expireLine(db: Db, line: ClaimedLine, me: string, now: number, reason: string) {
   const ids: string[] = [];
   for (;;) {
-    const rows = await db
-      .selectFrom("packet")
+    const rows = await packetsInQueueOrder(db, line.id)
       .select(["seq", "id", "type", "body", "created_ms"])
-      .where("line_connector_id", "=", line.id)
-      .orderBy("seq")
       .limit(CHUNK)
       .execute();
     if (rows.length === 0) break;
@@ -739,11 +750,8 @@ const PG_CLAIM = `
     )
     select c.*, k.seq, k.id as pid, k.body, k.size
     from claimed c left join lateral (
-      -- The line as a range (>= and <=), not an equality: with an equality the planner drops the
-      -- line from the ORDER BY and may read the whole table in seq order (the primary key),
-      -- filtering by line, which it estimates cheap when there are few lines; with a backlog that
-      -- read every queued packet of the other lines on each claim (3.1 s per claim with
-      -- 1,000,000 queued). As a range only the (line_connector_id, seq) index gives the order.
+      -- The line as a range, as in packetsInQueueOrder: an equality let the generic plan read
+      -- the whole table in seq order.
       select seq, id, body, size from packet
       where line_connector_id >= c.id and line_connector_id <= c.id
       order by line_connector_id, seq limit $6::int

@@ -4,7 +4,8 @@
  * queue module given (e.g. a copy of an older commit) and the current one, same conditions.
  *   BENCH_MESSAGES=20000 npx tsx packages/hub/test/queue/perf/drive.ts postgres [sqlite mysql]
  *   npx tsx packages/hub/test/queue/perf/drive.ts --ab /abs/path/base/index.ts --rounds 2 postgres
- * `--outage` puts 10 of the 100 portals down (scenario queue-outage). `--stats` adds the main thread's event-loop delay and the statements sent to PostgreSQL by name.
+ * `--outage` puts 10 of the 100 portals down (scenario queue-outage). `--stats` adds the main
+ * thread's event-loop delay and the statements sent to PostgreSQL by name.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
