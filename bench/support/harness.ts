@@ -121,6 +121,7 @@ export async function measure(sys: System, ctx: RunContext, o: MeasureOptions): 
       latencies[k++] = at - started[i];
     }
     latencies.sort();
+    if (process.env.BENCH_TIMELINE === "1") printTimeline(w, started, recording.arrivals, t0, o.log);
     row = {
       system: sys.system,
       store: sys.store,
@@ -139,4 +140,36 @@ export async function measure(sys: System, ctx: RunContext, o: MeasureOptions): 
   }
   row.duration_s = Math.round((Date.now() - begun) / 1000);
   return row;
+}
+
+/**
+ * Diagnostic (BENCH_TIMELINE=1): per 500 ms of the run, how many messages were enqueued (call
+ * started) and how many arrived at the stub, and the mean latency of those that arrived.
+ */
+function printTimeline(
+  w: Workload,
+  started: Float64Array,
+  arrivals: Float64Array,
+  t0: number,
+  log: (line: string) => void,
+): void {
+  const step = 500;
+  const enq: number[] = [];
+  const arr: number[] = [];
+  const lat: number[] = [];
+  for (let i = 0; i < w.messages; i++) {
+    const e = Math.floor((started[i] - t0) / step);
+    enq[e] = (enq[e] ?? 0) + 1;
+    if (isDown(w, i)) continue;
+    const a = Math.floor((arrivals[i] - t0) / step);
+    arr[a] = (arr[a] ?? 0) + 1;
+    lat[a] = (lat[a] ?? 0) + (arrivals[i] - started[i]);
+  }
+  for (let k = 0; k < Math.max(enq.length, arr.length); k++) {
+    const n = arr[k] ?? 0;
+    log(
+      `  ${((k * step) / 1000).toFixed(1)} s: ${enq[k] ?? 0} enqueued, ${n} arrived` +
+        (n ? `, mean latency ${Math.round((lat[k] ?? 0) / n)} ms` : ""),
+    );
+  }
 }

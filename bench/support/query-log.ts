@@ -1,4 +1,5 @@
 import type { Database } from "@openlines/store";
+import { cachingStatements } from "@openlines/store/sqlite-statements";
 import { Kysely, type LogEvent, PostgresDialect, SqliteDialect } from "kysely";
 
 /**
@@ -18,7 +19,7 @@ export class QueryLog {
       this.#stats.set(key, s);
     };
     const dialect = database.sqlite
-      ? new SqliteDialect({ database: database.sqlite })
+      ? new SqliteDialect({ database: cachingStatements(database.sqlite) })
       : database.pgPool
         ? new PostgresDialect({ pool: database.pgPool })
         : undefined;

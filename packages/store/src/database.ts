@@ -4,6 +4,7 @@ import SQLite from "better-sqlite3";
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from "kysely";
 import { createPool as createMysqlPool } from "mysql2";
 import pg from "pg";
+import { cachingStatements } from "./sqlite-statements.js";
 
 /** The three SQL dialects every store runs on. */
 export const Dialects = { sqlite: "sqlite", postgres: "postgres", mysql: "mysql" } as const;
@@ -53,7 +54,7 @@ export function openDatabase<DB = any>(url: string, options: DatabaseOptions = {
     sqlite.pragma("synchronous = FULL");
     sqlite.pragma("busy_timeout = 5000");
     sqlite.pragma("foreign_keys = ON");
-    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
     return { db, dialect, url, sqlite, close: () => db.destroy() };
   }
   if (dialect === "postgres") {

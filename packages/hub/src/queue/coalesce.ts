@@ -1,5 +1,6 @@
 /**
- * Coalesces concurrent calls into one run: the first call starts a run at once; calls arriving
+ * Coalesces concurrent calls into one run: the first call starts a run at once (with the calls made
+ * in the same turn); calls arriving
  * while it runs wait together and go into the next run, so under load one statement serves many
  * callers and a lone caller pays no added delay (the shape of group commit). `run` gets the items
  * in call order and answers one result per item; if it throws, every caller of that run sees the
@@ -24,6 +25,8 @@ export class Coalescer<I, O> {
   async #loop(): Promise<void> {
     this.#running = true;
     try {
+      // Calls made in the same turn (the lines of one answered request) go in the first run too.
+      await Promise.resolve();
       while (this.#pending.length > 0) {
         const group = this.#pending.splice(0, this.maxItems);
         try {

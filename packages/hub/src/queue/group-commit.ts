@@ -73,6 +73,9 @@ export class GroupCommitter {
           size += w.items.length;
         }
         await this.#commit(group);
+        // SQLite commits without waiting on I/O: give the event loop a turn between groups, or
+        // callers answered in microtasks could keep it busy and starve sockets and timers.
+        if (this.#pending.length > 0) await new Promise<void>((r) => setImmediate(r));
       }
     } finally {
       this.#running = false;

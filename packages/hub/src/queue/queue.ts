@@ -35,6 +35,7 @@ import {
   type PgTarget,
   pgClaimReady,
   pgSettleTakenMany,
+  readBatches,
   readyLines,
   releaseLeases,
   renewLeases,
@@ -386,9 +387,12 @@ class HubQueue implements Queue {
     const held = [...this.#flights.keys(), ...this.#ahead.map((l) => l.id)];
     return this.#options.database.dialect === "postgres"
       ? pgClaimReady(this.#pg, now, me, held, portals, this.#o.leaseMs, this.#o.batchMaxPackets)
-      : workerTransaction(this.#options.database, async (trx) =>
-          claimLines(trx, await readyLines(trx, now, me, held, portals), now, me, this.#o.leaseMs),
-        );
+      : workerTransaction(this.#options.database, async (trx) => {
+          const ids = await readyLines(trx, now, me, held, portals);
+          const lines = await claimLines(trx, ids, now, me, this.#o.leaseMs);
+          await readBatches(trx, lines, this.#o.batchMaxPackets);
+          return lines;
+        });
   }
 
   /**

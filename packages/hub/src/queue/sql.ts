@@ -218,7 +218,9 @@ export interface ClaimedLine {
   first_failure_ms: number | null;
   base_url: string;
   secret_enc: string;
-  /** The line's oldest packets, when the claim read them too (PostgreSQL). */
+  /** Packets queued for the line when it was claimed (SQLite and MySQL). */
+  waiting?: number;
+  /** The line's oldest packets, when the claim read them too. */
   packets?: BatchPacket[];
 }
 
@@ -255,6 +257,7 @@ export async function claimLines(
       "l.connector",
       "l.attempts",
       "l.first_failure_ms",
+      "l.waiting",
       "p.base_url",
       "p.secret_enc",
     ])
@@ -265,6 +268,7 @@ export async function claimLines(
   return rows
     .map((r) => ({
       ...r,
+      waiting: Number(r.waiting),
       attempts: Number(r.attempts),
       first_failure_ms: r.first_failure_ms === null ? null : Number(r.first_failure_ms),
     }))
@@ -302,6 +306,36 @@ export async function oldestPackets(db: Db, line: string, limit: number): Promis
     .limit(limit)
     .execute();
   return rows.map((r) => ({ seq: Number(r.seq), id: r.id, body: r.body, size: Number(r.size) }));
+}
+
+/**
+ * Reads the oldest packets (up to `limit`) of each claimed line into `line.packets`, in the claim's
+ * transaction. The lines with at most `limit` waiting are read together in one statement; only a
+ * line with more (a backlog) costs a statement of its own, which stops at `limit`.
+ */
+export async function readBatches(db: Db, lines: ClaimedLine[], limit: number): Promise<void> {
+  const byId = new Map(lines.map((l) => [l.id, l]));
+  const few = lines.filter((l) => l.waiting !== undefined && l.waiting <= limit).map((l) => l.id);
+  for (const part of chunks(few.sort())) {
+    const rows = await db
+      .selectFrom("packet")
+      .select(["line_connector_id", "seq", "id", "body", "size"])
+      .where("line_connector_id", "in", part)
+      .orderBy("line_connector_id")
+      .orderBy("seq")
+      .execute();
+    for (const r of rows) {
+      const line = byId.get(r.line_connector_id);
+      if (!line) continue;
+      line.packets ??= [];
+      if (line.packets.length < limit)
+        line.packets.push({ seq: Number(r.seq), id: r.id, body: r.body, size: Number(r.size) });
+    }
+  }
+  for (const line of lines) {
+    if (line.waiting !== undefined && line.waiting > limit)
+      line.packets = await oldestPackets(db, line.id, limit);
+  }
 }
 
 /** Deletes these packets of one line; returns how many were still queued. `waiting` is left to the caller. */
@@ -875,6 +909,10 @@ export async function settleTakenMany(
   const deleted = new Map<string, number>();
   await workerTransaction(database, async (trx) => {
     deleted.clear();
+    if (database.dialect === "sqlite") {
+      await settleTakenTogether(trx, batches, me, now, deleted);
+      return;
+    }
     for (const b of [...batches].sort((x, y) => (x.line < y.line ? -1 : x.line > y.line ? 1 : 0))) {
       const n = await deleteLinePackets(trx, b.line, b.ids);
       await settleSuccess(trx, b.line, me, now, n);
@@ -882,6 +920,40 @@ export async function settleTakenMany(
     }
   });
   return batches.map((b) => deleted.get(b.line) ?? 0);
+}
+
+/**
+ * SQLite (one writer, so no lock order to keep): the same as settling line by line, in a few
+ * statements whatever the number of lines: count what is still queued, delete it, lower the counts
+ * (lines that lost as many share a statement), then settle the lines still leased to us.
+ */
+async function settleTakenTogether(
+  trx: Db,
+  batches: TakenBatch[],
+  me: string,
+  now: number,
+  deleted: Map<string, number>,
+): Promise<void> {
+  const seqs = batches.flatMap((b) => b.seqs);
+  for (const [line, n] of await stillQueued(trx, seqs)) deleted.set(line, n);
+  for (const part of chunks(seqs)) await trx.deleteFrom("packet").where("seq", "in", part).execute();
+  await addWaiting(trx, new Map([...deleted].map(([line, n]) => [line, -n])), now);
+  for (const part of chunks([...new Set(batches.map((b) => b.line))])) {
+    await trx
+      .updateTable("line_connector")
+      .set({
+        attempts: 0,
+        blocked_until: null,
+        first_failure_ms: null,
+        lease_owner: null,
+        lease_until: null,
+        served_ms: now,
+        updated_ms: now,
+      })
+      .where("id", "in", part)
+      .where("lease_owner", "=", me)
+      .execute();
+  }
 }
 
 /**

@@ -318,4 +318,27 @@ describeEachDialect("queue delivery", (ctx) => {
       .executeTakeFirst();
     expect(Number(count?.n)).toBe(60);
   });
+
+  it("keeps timers and sockets served while callers in this process enqueue back to back", async () => {
+    f = await fixture(ctx.url());
+    const lcs = [await f.line(), await f.line(), await f.line()];
+    const q = f.queue();
+    let done = 0;
+    let doneWhenTimerRan = -1;
+    setTimeout(() => {
+      doneWhenTimerRan = done;
+    }, 0);
+    // Each caller enqueues again as soon as its commit is answered. On SQLite a commit waits on no
+    // I/O, so unless the group commit yields, the timer (and every socket) waits for all of them.
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        for (let k = 0; k < 20; k++) {
+          await q.enqueue(items([f.packet(lcs[k % 3] as string)]));
+          done++;
+        }
+      }),
+    );
+    expect(doneWhenTimerRan).toBeGreaterThanOrEqual(0);
+    expect(doneWhenTimerRan).toBeLessThan(640);
+  });
 });

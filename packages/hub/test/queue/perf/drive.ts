@@ -5,7 +5,8 @@
  *   BENCH_MESSAGES=20000 npx tsx packages/hub/test/queue/perf/drive.ts postgres [sqlite mysql]
  *   npx tsx packages/hub/test/queue/perf/drive.ts --ab /abs/path/base/index.ts --rounds 2 postgres
  * `--outage` puts 10 of the 100 portals down (scenario queue-outage). `--stats` adds the main
- * thread's event-loop delay and the statements sent to PostgreSQL by name.
+ * thread's event-loop delay and the statements sent to PostgreSQL by name. BENCH_TIMELINE=1 prints,
+ * per 500 ms, the packets enqueued and delivered (bench/support/harness.ts).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -62,7 +63,7 @@ for (let round = 0; round < rounds; round++) {
       messages: Number(process.env.BENCH_MESSAGES ?? 20_000),
       producers: Number(process.env.BENCH_PRODUCERS ?? 64),
       downPortals: withOutage ? 10 : 0,
-      log: () => {},
+      log: process.env.BENCH_TIMELINE === "1" ? (l) => console.log(l) : () => {},
     });
     for (const r of rows)
       console.log(
