@@ -72,6 +72,8 @@ interface Flight {
 /** A line's batch as it went out, and what the portal answered to the request carrying it. */
 interface Sent {
   batch: BatchPacket[];
+  /** The line had more packets than this batch took (a backlog). */
+  more: boolean;
   outcome: DeliveryOutcome;
   /**
    * When the outcome came (the queue's clock): the lines of a failed request get the same block
@@ -544,7 +546,7 @@ class HubQueue implements Queue {
         error,
       };
       const at = o.clock.now();
-      for (const r of ready) sent.set(r.line.id, { batch: r.batch, outcome, at });
+      for (const r of ready) sent.set(r.line.id, { batch: r.batch, more: r.more, outcome, at });
       return sent;
     }
     const requests: (typeof ready)[] = [];
@@ -576,7 +578,7 @@ class HubQueue implements Queue {
           signal: sending.controller.signal,
         });
         const at = o.clock.now();
-        for (const r of lines) sent.set(r.line.id, { batch: r.batch, outcome, at });
+        for (const r of lines) sent.set(r.line.id, { batch: r.batch, more: r.more, outcome, at });
       }),
     );
     return sent;
@@ -586,7 +588,7 @@ class HubQueue implements Queue {
   async #batchOf(
     line: ClaimedLine,
     now: number,
-  ): Promise<{ line: ClaimedLine; batch: BatchPacket[]; bytes: number } | undefined> {
+  ): Promise<{ line: ClaimedLine; batch: BatchPacket[]; bytes: number; more: boolean } | undefined> {
     const o = this.#o;
     if (line.first_failure_ms !== null && now >= line.first_failure_ms + o.expireAfterMs) {
       const reason = `not delivered within ${o.expireAfterMs} ms of the first failed try`;
@@ -605,7 +607,8 @@ class HubQueue implements Queue {
       batch.push(r);
       bytes += r.size;
     }
-    if (batch.length > 0) return { line, batch, bytes };
+    if (batch.length > 0)
+      return { line, batch, bytes, more: rows.length > batch.length || rows.length >= o.batchMaxPackets };
     // `waiting` said there were packets but there are none: repair the count, free the line.
     await this.#db
       .updateTable("line_connector")
@@ -642,6 +645,8 @@ class HubQueue implements Queue {
         return;
       }
       const takenIds = new Set(taken);
+      // A backlog: its next batch is ready now, so the next claim does not linger.
+      if (sent.more) this.#caughtUpAt = undefined;
       const n = await this.#settler.call({
         line: line.id,
         seqs: batch.filter((b) => takenIds.has(b.id)).map((b) => b.seq),

@@ -108,6 +108,23 @@ describeEachDialect("queue worker", (ctx) => {
     expect([...(f.stub.requests[1]?.lines ?? [])].sort()).toEqual(["line-2", "line-3"]);
   });
 
+  it("drains a backlog batch after batch without lingering between them", async () => {
+    f = await fixture(ctx.url());
+    const big = await f.line();
+    const small = await f.line("line-other", await f.portal());
+    // A linger far longer than the test: only a batch that leaves more behind may skip it.
+    const q = f.queue({ lingerMs: 600_000, batchMaxPackets: 100 });
+    await q.enqueue(items(Array.from({ length: 250 }, () => f.packet(big))));
+    await q.enqueue(items([f.packet(small)]));
+    const drained = untilEvents(q, ["batch:delivered"], async () => (await q.lineState(big)).waiting === 0);
+    // The first claim finds two portals, fewer than it has room for: the worker has caught up.
+    await q.start();
+    await drained;
+    expect(f.stub.requests.filter((r) => r.lines.includes("line-1")).map((r) => r.ids.length)).toEqual([
+      100, 100, 50,
+    ]);
+  });
+
   it("keeps a single timer for the cross-instance check where there is no NOTIFY, none on PostgreSQL", async () => {
     f = await fixture(ctx.url());
     for (let i = 0; i < 20; i++) await f.line();
