@@ -67,6 +67,8 @@ interface Flight {
   sending: Sending;
   done: Promise<void>;
   awaiting?: { seqs: number[]; ids: string[]; timer: { cancel(): void } };
+  /** Its batch was taken and the line has more packets. */
+  more?: boolean;
 }
 
 /** A line's batch as it went out, and what the portal answered to the request carrying it. */
@@ -134,6 +136,11 @@ class HubQueue implements Queue {
   #retryTimer: Timer | undefined;
   /** When the last claim that found fewer portals ready than wanted ran (performance.now()). */
   #caughtUpAt: number | undefined;
+  /**
+   * A line whose batch left packets behind has landed since the last claim began: the next claim
+   * goes at once, linger or not, so a backlog drains batch after batch.
+   */
+  #backlogLanded = false;
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
   #renewTimer: Timer | undefined;
   #cross: CrossInstanceWake | undefined;
@@ -352,6 +359,7 @@ class HubQueue implements Queue {
         let short = false;
         const aheadPortals = new Set(this.#ahead.map((l) => l.portal_id)).size;
         if (aheadPortals < free && !this.#lingering()) {
+          this.#backlogLanded = false;
           // Claim the ready lines of the portals for these slots and a round's worth more, held
           // here in order: one claim statement (a scan of the ready lines) serves many requests.
           const want = free - aheadPortals + this.#o.concurrency;
@@ -402,7 +410,7 @@ class HubQueue implements Queue {
    * timer wakes it at the end. Packets committed meanwhile go out together then.
    */
   #lingering(): boolean {
-    if (this.#caughtUpAt === undefined || this.#o.lingerMs === 0) return false;
+    if (this.#caughtUpAt === undefined || this.#o.lingerMs === 0 || this.#backlogLanded) return false;
     const left = this.#caughtUpAt + this.#o.lingerMs - performance.now();
     if (left <= 0) return false;
     this.#lingerTimer ??= setTimeout(() => {
@@ -493,6 +501,7 @@ class HubQueue implements Queue {
         .finally(() => {
           if (!flight.awaiting) {
             this.#land(line.id);
+            if (flight.more) this.#backlogLanded = true;
             this.#wake();
           }
         });
@@ -645,8 +654,7 @@ class HubQueue implements Queue {
         return;
       }
       const takenIds = new Set(taken);
-      // A backlog: its next batch is ready now, so the next claim does not linger.
-      if (sent.more) this.#caughtUpAt = undefined;
+      flight.more = sent.more;
       const n = await this.#settler.call({
         line: line.id,
         seqs: batch.filter((b) => takenIds.has(b.id)).map((b) => b.seq),

@@ -359,6 +359,17 @@ export async function deletePackets(db: Db, line: string, ids: string[], now: nu
   return n;
 }
 
+/** A line's columns after a successful try. */
+const settled = (now: number) => ({
+  attempts: 0,
+  blocked_until: null,
+  first_failure_ms: null,
+  lease_owner: null,
+  lease_until: null,
+  served_ms: now,
+  updated_ms: now,
+});
+
 /**
  * A successful try: attempts reset, block lifted, lease released, line goes to the back of the
  * round; `taken` packets leave `waiting` in the same statement. If another instance took the line
@@ -367,16 +378,7 @@ export async function deletePackets(db: Db, line: string, ids: string[], now: nu
 export async function settleSuccess(db: Db, line: string, me: string, now: number, taken = 0): Promise<void> {
   const res = await db
     .updateTable("line_connector")
-    .set({
-      waiting: sql`waiting - ${sql.lit(taken)}`,
-      attempts: 0,
-      blocked_until: null,
-      first_failure_ms: null,
-      lease_owner: null,
-      lease_until: null,
-      served_ms: now,
-      updated_ms: now,
-    })
+    .set({ waiting: sql`waiting - ${sql.lit(taken)}`, ...settled(now) })
     .where("id", "=", line)
     .where("lease_owner", "=", me)
     .executeTakeFirst();
@@ -941,15 +943,7 @@ async function settleTakenTogether(
   for (const part of chunks([...new Set(batches.map((b) => b.line))])) {
     await trx
       .updateTable("line_connector")
-      .set({
-        attempts: 0,
-        blocked_until: null,
-        first_failure_ms: null,
-        lease_owner: null,
-        lease_until: null,
-        served_ms: now,
-        updated_ms: now,
-      })
+      .set(settled(now))
       .where("id", "in", part)
       .where("lease_owner", "=", me)
       .execute();
