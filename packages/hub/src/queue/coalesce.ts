@@ -1,10 +1,9 @@
 /**
- * Coalesces concurrent calls into one run: the first call starts a run at once (with the calls made
- * in the same turn); calls arriving
- * while it runs wait together and go into the next run, so under load one statement serves many
- * callers and a lone caller pays no added delay (the shape of group commit). `run` gets the items
- * in call order and answers one result per item; if it throws, every caller of that run sees the
- * error.
+ * Coalesces concurrent calls into one run: the first call starts a run at once, with the calls
+ * made in the same turn; calls arriving while it runs wait together and go into the next run, so
+ * under load one statement serves many callers and a lone caller pays no added delay (the shape
+ * of group commit). `run` gets the items in call order and answers one result per item; if it
+ * throws, every caller of that run sees the error.
  */
 export class Coalescer<I, O> {
   readonly #pending: { item: I; resolve(o: O): void; reject(e: unknown): void }[] = [];
