@@ -898,9 +898,12 @@ export interface TakenBatch {
 
 /**
  * SQLite and MySQL: settles the `taken` answers of several lines in one worker transaction (one
- * commit instead of one per line): per line, in id order like every writer that locks lines,
- * deletes its taken packets and settles it (`settleSuccess`). Returns the packets deleted per
- * batch, in the order given.
+ * commit instead of one per line), in a few statements whatever the number of lines: reads which
+ * of the packets are still queued (MySQL: locking them), deletes those by `seq`, then one `UPDATE`
+ * of the lines (MySQL locks them in primary-key order, as every writer that locks lines does):
+ * each line's count lowered by what it lost and, where the lease is still ours, attempts reset,
+ * block lifted, lease released, line moved to the back of the round. Returns the packets deleted
+ * per batch, in the order given.
  */
 export async function settleTakenMany(
   database: Database<HubDatabase>,
@@ -911,43 +914,45 @@ export async function settleTakenMany(
   const deleted = new Map<string, number>();
   await workerTransaction(database, async (trx) => {
     deleted.clear();
-    if (database.dialect === "sqlite") {
-      await settleTakenTogether(trx, batches, me, now, deleted);
-      return;
+    const queued: number[] = [];
+    for (const part of chunks(batches.flatMap((b) => b.seqs))) {
+      let read = trx.selectFrom("packet").select(["seq", "line_connector_id"]).where("seq", "in", part);
+      if (database.dialect === "mysql") read = read.forUpdate();
+      for (const r of await read.execute()) {
+        queued.push(Number(r.seq));
+        deleted.set(r.line_connector_id, (deleted.get(r.line_connector_id) ?? 0) + 1);
+      }
     }
-    for (const b of [...batches].sort((x, y) => (x.line < y.line ? -1 : x.line > y.line ? 1 : 0))) {
-      const n = await deleteLinePackets(trx, b.line, b.ids);
-      await settleSuccess(trx, b.line, me, now, n);
-      deleted.set(b.line, (deleted.get(b.line) ?? 0) + n);
+    for (const part of chunks(queued)) await trx.deleteFrom("packet").where("seq", "in", part).execute();
+    const lines = [...new Set(batches.map((b) => b.line))].sort();
+    for (const part of chunks(lines)) {
+      const lost = part.filter((l) => deleted.has(l));
+      const mine = sql<boolean>`lease_owner = ${me}`;
+      const ours = <T>(then: T, column: string) =>
+        sql<T>`case when ${mine} then ${then} else ${sql.ref(column)} end`;
+      await trx
+        .updateTable("line_connector")
+        .set({
+          // MySQL assigns left to right, each seeing the ones before: the lease goes last.
+          waiting: lost.length
+            ? sql`waiting - case id ${sql.join(
+                lost.map((l) => sql`when ${l} then ${sql.lit(deleted.get(l) ?? 0)}`),
+                sql` `,
+              )} else 0 end`
+            : sql`waiting`,
+          attempts: ours<number>(0, "attempts"),
+          blocked_until: ours<number | null>(null, "blocked_until"),
+          first_failure_ms: ours<number | null>(null, "first_failure_ms"),
+          served_ms: ours<number>(now, "served_ms"),
+          updated_ms: now,
+          lease_until: ours<number | null>(null, "lease_until"),
+          lease_owner: ours<string | null>(null, "lease_owner"),
+        })
+        .where("id", "in", part)
+        .execute();
     }
   });
   return batches.map((b) => deleted.get(b.line) ?? 0);
-}
-
-/**
- * SQLite (one writer, so no lock order to keep): the same as settling line by line, in a few
- * statements whatever the number of lines: count what is still queued, delete it, lower the counts
- * (lines that lost as many share a statement), then settle the lines still leased to us.
- */
-async function settleTakenTogether(
-  trx: Db,
-  batches: TakenBatch[],
-  me: string,
-  now: number,
-  deleted: Map<string, number>,
-): Promise<void> {
-  const seqs = batches.flatMap((b) => b.seqs);
-  for (const [line, n] of await stillQueued(trx, seqs)) deleted.set(line, n);
-  for (const part of chunks(seqs)) await trx.deleteFrom("packet").where("seq", "in", part).execute();
-  await addWaiting(trx, new Map([...deleted].map(([line, n]) => [line, -n])), now);
-  for (const part of chunks([...new Set(batches.map((b) => b.line))])) {
-    await trx
-      .updateTable("line_connector")
-      .set(settled(now))
-      .where("id", "in", part)
-      .where("lease_owner", "=", me)
-      .execute();
-  }
 }
 
 /**
