@@ -338,8 +338,8 @@ export async function readBatches(db: Db, lines: ClaimedLine[], limit: number): 
   }
 }
 
-/** Deletes these packets of one line; returns how many were still queued. `waiting` is left to the caller. */
-export async function deleteLinePackets(db: Db, line: string, ids: string[]): Promise<number> {
+/** Deletes these packets of one line and lowers its `waiting`; returns how many were still queued. */
+export async function deletePackets(db: Db, line: string, ids: string[], now: number): Promise<number> {
   let n = 0;
   for (const part of chunks(ids)) {
     const res = await db
@@ -349,40 +349,30 @@ export async function deleteLinePackets(db: Db, line: string, ids: string[]): Pr
       .executeTakeFirst();
     n += Number(res.numDeletedRows ?? 0);
   }
-  return n;
-}
-
-/** Deletes these packets of one line and lowers its `waiting`; returns how many were still queued. */
-export async function deletePackets(db: Db, line: string, ids: string[], now: number): Promise<number> {
-  const n = await deleteLinePackets(db, line, ids);
   if (n > 0) await addWaiting(db, new Map([[line, -n]]), now);
   return n;
 }
 
-/** A line's columns after a successful try. */
-const settled = (now: number) => ({
-  attempts: 0,
-  blocked_until: null,
-  first_failure_ms: null,
-  lease_owner: null,
-  lease_until: null,
-  served_ms: now,
-  updated_ms: now,
-});
-
 /**
  * A successful try: attempts reset, block lifted, lease released, line goes to the back of the
- * round; `taken` packets leave `waiting` in the same statement. If another instance took the line
- * over meanwhile (our lease ran out), only the count is corrected.
+ * round. If another instance took the line over meanwhile (our lease ran out), nothing changes.
+ * (A `taken` answer is settled by `settleTakenMany` / `pgSettleTakenMany`.)
  */
-export async function settleSuccess(db: Db, line: string, me: string, now: number, taken = 0): Promise<void> {
-  const res = await db
+export async function settleSuccess(db: Db, line: string, me: string, now: number): Promise<void> {
+  await db
     .updateTable("line_connector")
-    .set({ waiting: sql`waiting - ${sql.lit(taken)}`, ...settled(now) })
+    .set({
+      attempts: 0,
+      blocked_until: null,
+      first_failure_ms: null,
+      lease_owner: null,
+      lease_until: null,
+      served_ms: now,
+      updated_ms: now,
+    })
     .where("id", "=", line)
     .where("lease_owner", "=", me)
-    .executeTakeFirst();
-  if (taken !== 0 && Number(res.numUpdatedRows) === 0) await addWaiting(db, new Map([[line, -taken]]), now);
+    .execute();
 }
 
 /** A failed try: the line is blocked until `blockedUntil`, lease released. */
