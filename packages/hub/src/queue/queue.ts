@@ -1,6 +1,5 @@
 import { EventEmitter } from "node:events";
 import { type DeadLetter, OpenlinesError } from "@openlines/protocol";
-import { sql } from "kysely";
 import type { SecretBox } from "../store/settings-crypto.js";
 import { Coalescer } from "./coalesce.js";
 import { type DeliveryOutcome, deliveryBody, postBatch } from "./deliver.js";
@@ -37,6 +36,7 @@ import {
   pgSettleTakenMany,
   readBatches,
   readyLines,
+  recountAndRelease,
   releaseLeases,
   renewLeases,
   retrying,
@@ -619,15 +619,7 @@ class HubQueue implements Queue {
     if (batch.length > 0)
       return { line, batch, bytes, more: rows.length > batch.length || rows.length >= o.batchMaxPackets };
     // `waiting` said there were packets but there are none: repair the count, free the line.
-    await this.#db
-      .updateTable("line_connector")
-      .set({
-        waiting: sql`(select count(*) from packet where line_connector_id = ${line.id})`,
-        lease_owner: null,
-        lease_until: null,
-      })
-      .where("id", "=", line.id)
-      .execute();
+    await recountAndRelease(this.#db, line.id);
     return undefined;
   }
 
@@ -644,7 +636,7 @@ class HubQueue implements Queue {
       return;
     }
     if (outcome.kind === "failed") {
-      await this.#fail(line, outcome.reason, at, outcome.error);
+      await this.#fail(line, outcome.reason, at, { error: outcome.error });
       return;
     }
     if (outcome.kind === "taken") {
@@ -687,12 +679,15 @@ class HubQueue implements Queue {
     this.#checkAcks = true;
   }
 
+  /**
+   * A failed try at `now`; `error` is the cause if there was one, `sentSeqs` the packets marked
+   * sent (a batch that waited for its ack), which become unsent again.
+   */
   async #fail(
     line: ClaimedLine,
     reason: string,
     now: number,
-    error?: unknown,
-    sentSeqs?: number[],
+    { error, sentSeqs }: { error?: unknown; sentSeqs?: number[] } = {},
   ): Promise<void> {
     const attempts = line.attempts + 1;
     const first = line.first_failure_ms ?? now;
@@ -757,13 +752,9 @@ class HubQueue implements Queue {
       }
       a.timer.cancel();
       f.awaiting = undefined;
-      await this.#fail(
-        f.line,
-        `no ack within ${this.#o.ackDeadlineMs} ms`,
-        this.#o.clock.now(),
-        undefined,
-        a.seqs,
-      );
+      await this.#fail(f.line, `no ack within ${this.#o.ackDeadlineMs} ms`, this.#o.clock.now(), {
+        sentSeqs: a.seqs,
+      });
     } catch (error) {
       this.events.emit("worker:error", { where: "ack deadline", error });
       f.awaiting = undefined;

@@ -62,6 +62,11 @@ export async function inTransaction<T>(
   }
 }
 
+/** Adds `n` to the count kept for `key`. */
+function count<K>(counts: Map<K, number>, key: K, n = 1): void {
+  counts.set(key, (counts.get(key) ?? 0) + n);
+}
+
 export interface PacketRow {
   id: string;
   line_connector_id: string;
@@ -96,11 +101,10 @@ export async function insertPackets(
   const recount = new Set<string>();
   for (const part of chunks(rows)) {
     if (dialect === "mysql") {
-      const fresh = part;
-      const res = await db.insertInto("packet").ignore().values(fresh).executeTakeFirst();
-      for (const r of fresh) added.set(r.line_connector_id, (added.get(r.line_connector_id) ?? 0) + 1);
-      if (Number(res.numInsertedOrUpdatedRows ?? 0) !== fresh.length) {
-        for (const r of fresh) recount.add(r.line_connector_id);
+      const res = await db.insertInto("packet").ignore().values(part).executeTakeFirst();
+      for (const r of part) count(added, r.line_connector_id);
+      if (Number(res.numInsertedOrUpdatedRows ?? 0) !== part.length) {
+        for (const r of part) recount.add(r.line_connector_id);
       }
     } else {
       const inserted = await db
@@ -109,7 +113,7 @@ export async function insertPackets(
         .onConflict((oc) => oc.column("id").doNothing())
         .returning("line_connector_id")
         .execute();
-      for (const r of inserted) added.set(r.line_connector_id, (added.get(r.line_connector_id) ?? 0) + 1);
+      for (const r of inserted) count(added, r.line_connector_id);
     }
   }
   for (const line of recount) {
@@ -375,6 +379,22 @@ export async function settleSuccess(db: Db, line: string, me: string, now: numbe
     .execute();
 }
 
+/**
+ * The line's `waiting` said it had packets but none was there: sets the count from its packet
+ * rows and frees the line.
+ */
+export async function recountAndRelease(db: Db, line: string): Promise<void> {
+  await db
+    .updateTable("line_connector")
+    .set({
+      waiting: sql`(select count(*) from packet where line_connector_id = ${line})`,
+      lease_owner: null,
+      lease_until: null,
+    })
+    .where("id", "=", line)
+    .execute();
+}
+
 /** A failed try: the line is blocked until `blockedUntil`, lease released. */
 export async function settleFailure(
   db: Db,
@@ -440,7 +460,7 @@ export async function stillQueued(db: Db, seqs: number[]): Promise<Map<string, n
       .where("seq", "in", part)
       .groupBy("line_connector_id")
       .execute();
-    for (const r of rows) out.set(r.line_connector_id, (out.get(r.line_connector_id) ?? 0) + Number(r.n));
+    for (const r of rows) count(out, r.line_connector_id, Number(r.n));
   }
   return out;
 }
@@ -910,16 +930,16 @@ export async function settleTakenMany(
       if (database.dialect === "mysql") read = read.forUpdate();
       for (const r of await read.execute()) {
         queued.push(Number(r.seq));
-        deleted.set(r.line_connector_id, (deleted.get(r.line_connector_id) ?? 0) + 1);
+        count(deleted, r.line_connector_id);
       }
     }
     for (const part of chunks(queued)) await trx.deleteFrom("packet").where("seq", "in", part).execute();
     const lines = [...new Set(batches.map((b) => b.line))].sort();
+    // A column's new value where the lease is still ours, its old one elsewhere.
+    const ours = <T>(then: T, column: string) =>
+      sql<T>`case when lease_owner = ${me} then ${then} else ${sql.ref(column)} end`;
     for (const part of chunks(lines)) {
       const lost = part.filter((l) => deleted.has(l));
-      const mine = sql<boolean>`lease_owner = ${me}`;
-      const ours = <T>(then: T, column: string) =>
-        sql<T>`case when ${mine} then ${then} else ${sql.ref(column)} end`;
       await trx
         .updateTable("line_connector")
         .set({
